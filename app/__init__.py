@@ -1,0 +1,1 @@
+"""Triage of counter-terrorism technical-assistance requests (ECOSOC resolution 2019/21)."""

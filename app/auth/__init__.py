@@ -1,0 +1,1 @@
+"""Portal API keys and desk users."""

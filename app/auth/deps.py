@@ -1,0 +1,48 @@
+"""Dependencies that authenticate portals (bearer key) and desk users (session cookie)."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import service, sessions
+from app.auth.models import PortalClient
+from app.auth.sessions import DeskIdentity
+from app.db import SessionDep
+from app.errors import Forbidden, Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="Portal API key, bound to one Member State")
+
+
+def current_portal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> PortalClient:
+    return service.authenticate_portal(session, credentials.credentials if credentials else None)
+
+
+CurrentPortal = Annotated[PortalClient, Depends(current_portal)]
+
+
+class NotSignedIn(Unauthenticated):
+    """Raised on desk and dashboard routes; HTML routes render it as a redirect to sign-in."""
+
+    code = "not_signed_in"
+
+
+def current_desk_user(request: Request, session: SessionDep) -> DeskIdentity:
+    identity = sessions.resolve(session, request.cookies.get(sessions.SESSION_COOKIE))
+    session.commit()
+    if identity is None:
+        raise NotSignedIn("sign in at /desk/login")
+    return identity
+
+
+def current_admin(identity: Annotated[DeskIdentity, Depends(current_desk_user)]) -> DeskIdentity:
+    if not identity.is_admin:
+        raise Forbidden("this page is for administrators")
+    return identity
+
+
+CurrentUser = Annotated[DeskIdentity, Depends(current_desk_user)]
+CurrentAdmin = Annotated[DeskIdentity, Depends(current_admin)]

@@ -1,0 +1,1 @@
+"""The resolution, its paragraphs, thematic areas, working groups and Member States."""

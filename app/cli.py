@@ -1,0 +1,273 @@
+"""The `triage` command: thin calls into the services."""
+
+import getpass
+import logging
+import secrets
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from alembic import command
+from alembic.config import Config
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import logs
+from app.auth import service as auth_service
+from app.auth.models import PortalClient, User
+from app.catalogue.loader import get_catalogue
+from app.db import make_engine, make_sessionmaker
+from app.errors import AppError
+from app.routing import service as routing_service
+from app.settings import Settings, get_settings
+from app.triage import registry, training
+from ml.evaluate import format_report
+
+cli = typer.Typer(
+    help="Counter-terrorism technical-assistance triage service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_STATE = "NGA"
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _fail(exc: AppError) -> None:
+    typer.secho(f"error: {exc.message}", fg="red", err=True)
+    raise typer.Exit(code=2)
+
+
+def alembic_config(database_url: str) -> Config:
+    # A source checkout has migrations/ beside app/; an installed image has them in its workdir.
+    root = PROJECT_ROOT if (PROJECT_ROOT / "alembic.ini").exists() else Path.cwd()
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def migrate_database(settings: Settings) -> None:
+    command.upgrade(alembic_config(settings.database_url), "head")
+    with _session(settings) as session:
+        routing_service.sync_from_catalogue(session, get_catalogue())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+) -> None:
+    """Serve the API and the desk pages."""
+    settings = get_settings()
+    logs.configure(settings.log_level, as_json=settings.log_json)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the newest revision and add missing reference data."""
+    settings = get_settings()
+    migrate_database(settings)
+    typer.echo(f"database at head ({settings.database_url.split('@')[-1]})")
+
+
+@cli.command()
+def train(
+    if_missing: Annotated[bool, typer.Option(help="only when no model is active")] = False,
+    promote: Annotated[bool, typer.Option(help="promote the new model if it is no worse")] = False,
+) -> None:
+    """Train a model on the corpus and desk feedback, register it, and print its metrics."""
+    settings = get_settings()
+    catalogue = get_catalogue()
+    with _session(settings) as session:
+        if if_missing and registry.active(session) is not None:
+            typer.echo(f"model {registry.active(session).version} is active; nothing to do")  # type: ignore[union-attr]
+            return
+        columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task("training", total=1.0)
+
+            def progress(step: str, fraction: float) -> None:
+                bar.update(task, description=step, completed=fraction)
+
+            try:
+                outcome = training.train_and_register(
+                    session,
+                    catalogue=catalogue,
+                    model_dir=settings.model_dir,
+                    progress=progress,
+                    activate="promote" if promote else "if-none",
+                )
+            except AppError as exc:
+                _fail(exc)
+                return
+    typer.echo(outcome.report)
+    state = "active" if outcome.activated else "registered (run `triage promote` to use it)"
+    typer.echo(
+        f"model {outcome.row.version}: {state}; {outcome.feedback_examples} desk examples included"
+    )
+
+
+@cli.command()
+def evaluate(
+    data: Annotated[Path | None, typer.Option(help="JSONL file of labelled requests")] = None,
+    version: Annotated[str | None, typer.Option(help="model version (default: active)")] = None,
+) -> None:
+    """Measure a model on the validation split or on a labelled JSONL file."""
+    settings = get_settings()
+    with _session(settings) as session:
+        try:
+            name, metrics = training.evaluate_version(
+                session, model_dir=settings.model_dir, version=version, data=data
+            )
+        except AppError as exc:
+            _fail(exc)
+            return
+    typer.echo(f"model {name} on {data or 'the validation split'}")
+    typer.echo(format_report(metrics))
+
+
+@cli.command()
+def promote(
+    version: str,
+    force: Annotated[bool, typer.Option(help="promote even if it measures worse")] = False,
+) -> None:
+    """Make VERSION the active model, unless it is worse than the active one on validation."""
+    with _session(get_settings()) as session:
+        try:
+            row = registry.promote(session, version, force=force)
+        except AppError as exc:
+            _fail(exc)
+            return
+    typer.echo(f"model {row.version} is active")
+
+
+@cli.command()
+def register(
+    directory: Annotated[Path, typer.Argument(help="folder with model.skops and card.json")],
+    activate: Annotated[bool, typer.Option(help="make it the active model")] = False,
+) -> None:
+    """Register a model artefact trained elsewhere (its checksum is verified on load)."""
+    settings = get_settings()
+    card = registry.read_card(directory)
+    with _session(settings) as session:
+        row = registry.register(
+            session, directory=directory, card=card, model_dir=settings.model_dir, activate=activate
+        )
+    typer.echo(f"model {row.version} registered{' and active' if row.is_active else ''}")
+
+
+@cli.command("create-api-key")
+def create_api_key(
+    state: Annotated[str, typer.Option(help="ISO 3166-1 alpha-3 code of the Member State")],
+    name: Annotated[str | None, typer.Option(help="label for the portal")] = None,
+) -> None:
+    """Create a portal API key; the key is printed once, alone on the last line."""
+    catalogue = get_catalogue()
+    with _session(get_settings()) as session:
+        try:
+            issued = auth_service.create_api_key(
+                session,
+                state_iso3=state,
+                name=name,
+                known_states=frozenset(s.iso3 for s in catalogue.states),
+            )
+        except AppError as exc:
+            _fail(exc)
+            return
+    typer.echo(
+        f"portal key {issued.client.id} for {issued.client.state_iso3} "
+        f"({issued.client.name}); store it now, it is not shown again:"
+    )
+    typer.echo(issued.key)
+
+
+@cli.command("revoke-api-key")
+def revoke_api_key(client_id: uuid.UUID) -> None:
+    """Revoke a portal API key by its id."""
+    with _session(get_settings()) as session:
+        try:
+            client = auth_service.revoke_api_key(session, client_id)
+        except AppError as exc:
+            _fail(exc)
+            return
+    typer.echo(f"portal key {client.id} revoked")
+
+
+@cli.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="officer or admin")],
+    password: Annotated[str | None, typer.Option(help="prompted for when omitted")] = None,
+) -> None:
+    """Create a desk user."""
+    if password is None:
+        if not sys.stdin.isatty():
+            typer.secho("error: --password is required without a terminal", fg="red", err=True)
+            raise typer.Exit(code=2)
+        password = getpass.getpass("password: ")
+    with _session(get_settings()) as session:
+        try:
+            user = auth_service.create_user(
+                session, username=username, role=role, password=password
+            )
+        except AppError as exc:
+            _fail(exc)
+            return
+    typer.echo(f"user {user.username} ({user.role}) created")
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Create a demo portal key and a demo admin the first time; both are printed once."""
+    settings = get_settings()
+    catalogue = get_catalogue()
+    with _session(settings) as session:
+        if session.scalar(select(User.id).limit(1)) is None:
+            password = secrets.token_urlsafe(12)
+            auth_service.create_user(session, username="admin", role="admin", password=password)
+            typer.echo(f"demo desk admin: username admin, password {password}")
+        if session.scalar(select(PortalClient.id).limit(1)) is None:
+            issued = auth_service.create_api_key(
+                session,
+                state_iso3=DEMO_STATE,
+                name="Demo portal",
+                known_states=frozenset(s.iso3 for s in catalogue.states),
+            )
+            typer.echo(f"demo portal key for {DEMO_STATE}: {issued.key}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    cli()
+
+
+if __name__ == "__main__":
+    main()

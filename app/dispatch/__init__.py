@@ -1,0 +1,1 @@
+"""Dispatch: the outbox, working-group assignments and their delivery."""

@@ -1,0 +1,1 @@
+"""Intake: Member State portals submit assistance requests."""

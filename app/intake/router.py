@@ -1,0 +1,124 @@
+"""The portal REST API: submit, read and list requests, and preview a triage."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.auth.deps import CurrentPortal
+from app.db import SessionDep
+from app.deps import CatalogueDep, ClassifierDep, SettingsDep
+from app.intake import service
+from app.intake.deps import (
+    PREVIEW_BODY_DOC,
+    REQUEST_BODY_DOC,
+    IdempotencyKeyDep,
+    PreviewDep,
+    SubmissionDep,
+)
+from app.intake.models import RequestStatus
+from app.intake.schemas import AssistanceRequestPage, AssistanceRequestRead, TriageRead
+
+router = APIRouter(prefix="/api/v1", tags=["portal"])
+
+ERRORS = {
+    401: {"description": "missing, invalid or revoked API key"},
+    404: {"description": "no such request for this State"},
+    409: {"description": "Idempotency-Key reused with another body"},
+    413: {"description": "body or attachment too large"},
+    422: {"description": "invalid input"},
+    429: {"description": "rate limited"},
+    503: {"description": "a dependency is down"},
+}
+
+
+@router.post(
+    "/requests",
+    status_code=201,
+    responses=ERRORS,
+    openapi_extra=REQUEST_BODY_DOC,
+    summary="Submit an assistance request",
+)
+def submit_request(
+    submission: SubmissionDep,
+    session: SessionDep,
+    portal: CurrentPortal,
+    classifier: ClassifierDep,
+    catalogue: CatalogueDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyDep,
+    response: Response,
+) -> AssistanceRequestRead:
+    """Store the request and answer with its reference, detected language and triage.
+
+    Send JSON, or multipart/form-data with the same fields plus PDF/DOCX `attachments`.
+    Repeating a call with the same `Idempotency-Key` and body replays the first answer.
+    """
+    result = service.submit(
+        session,
+        submission.body,
+        portal=portal,
+        classifier=classifier,
+        catalogue=catalogue,
+        attachments=submission.attachments,
+        idempotency_key=idempotency_key,
+        reference_prefix=settings.reference_prefix,
+    )
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/requests/{result.read.id}"
+    return result.read
+
+
+@router.get("/requests/{request_id}", responses=ERRORS, summary="Read one of your requests")
+def get_request(
+    request_id: str, session: SessionDep, portal: CurrentPortal, catalogue: CatalogueDep
+) -> AssistanceRequestRead:
+    return service.get_for_portal(session, request_id, portal=portal, catalogue=catalogue)
+
+
+@router.get("/requests", responses=ERRORS, summary="List your State's requests")
+def list_requests(
+    session: SessionDep,
+    portal: CurrentPortal,
+    catalogue: CatalogueDep,
+    status: RequestStatus | None = None,
+    received_from: Annotated[datetime | None, Query(description="inclusive, ISO 8601")] = None,
+    received_to: Annotated[datetime | None, Query(description="exclusive, ISO 8601")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> AssistanceRequestPage:
+    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    return service.list_for_portal(
+        session,
+        portal=portal,
+        catalogue=catalogue,
+        status=status,
+        received_from=_aware(received_from),
+        received_to=_aware(received_to),
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.post(
+    "/triage/preview",
+    responses=ERRORS,
+    openapi_extra=PREVIEW_BODY_DOC,
+    summary="Triage a text without storing it",
+)
+def preview(
+    body: PreviewDep,
+    session: SessionDep,
+    portal: CurrentPortal,
+    classifier: ClassifierDep,
+    catalogue: CatalogueDep,
+) -> TriageRead:
+    """The triage the request would get; nothing is stored."""
+    return service.preview(session, body, portal=portal, classifier=classifier, catalogue=catalogue)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment

@@ -1,0 +1,439 @@
+"""Intake use cases: submit, read and list a State's own assistance requests."""
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from ml.classifier import Classifier
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.models import PortalClient
+from app.catalogue.loader import Catalogue
+from app.db import utcnow
+from app.dispatch import service as dispatch_service
+from app.errors import AppError, Conflict, InvalidInput, NotFound
+from app.intake.attachments import ExtractedAttachment
+from app.intake.models import (
+    AssistanceRequest,
+    Attachment,
+    ReferenceCounter,
+    RequestArea,
+    RequestParagraph,
+    RequestStatus,
+)
+from app.intake.schemas import (
+    AssistanceRequestCreate,
+    AssistanceRequestPage,
+    AssistanceRequestRead,
+    AttachmentRead,
+    TriageRead,
+)
+from app.routing import service as routing_service
+from app.triage import service as triage_service
+from app.triage.models import TriageResult
+
+MAX_CLASSIFIED_CHARS = 60_000
+STATUS_FOR_DECISION = {
+    "auto_routed": RequestStatus.TRIAGED,
+    "needs_review": RequestStatus.NEEDS_REVIEW,
+    "out_of_scope": RequestStatus.OUT_OF_SCOPE,
+}
+
+
+class RequestNotFound(NotFound):
+    code = "not_found"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+
+
+class StateMismatch(AppError):
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, message: str):
+        super().__init__(
+            message,
+            detail=[{"loc": ["body", "requesting_state"], "msg": message, "type": "value_error"}],
+        )
+
+
+@dataclass(frozen=True)
+class Submission:
+    read: AssistanceRequestRead
+    replayed: bool
+
+
+def _fingerprint(body: AssistanceRequestCreate, attachments: list[ExtractedAttachment]) -> str:
+    canonical = json.dumps(
+        {"request": body.model_dump(mode="json"), "attachments": [a.sha256 for a in attachments]},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def classification_text(
+    body: AssistanceRequestCreate, attachments: list[ExtractedAttachment]
+) -> str:
+    parts = [body.title or "", body.body] + [a.text for a in attachments]
+    return "\n\n".join(p for p in parts if p)[:MAX_CLASSIFIED_CHARS]
+
+
+def check_state(
+    body: AssistanceRequestCreate, *, portal: PortalClient, catalogue: Catalogue
+) -> None:
+    if catalogue.state(body.requesting_state) is None:
+        raise StateMismatch(f"{body.requesting_state} is not a known ISO 3166-1 alpha-3 code")
+    if body.requesting_state != portal.state_iso3:
+        raise StateMismatch(
+            f"this API key submits for {portal.state_iso3}, not {body.requesting_state}"
+        )
+
+
+def _next_reference(session: Session, *, year: int, prefix: str) -> str:
+    """Allocate the next TA-YYYY-NNNNNN; the counter row lock serialises concurrent writers."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ReferenceCounter)
+        .values(year=year, last_value=0)
+        .on_conflict_do_nothing(index_elements=["year"])
+    )
+    value = session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_value=ReferenceCounter.last_value + 1)
+        .returning(ReferenceCounter.last_value)
+    ).scalar_one()
+    return f"{prefix}-{year}-{value:06d}"
+
+
+def _existing(session: Session, portal: PortalClient, key: str) -> AssistanceRequest | None:
+    return session.scalar(
+        select(AssistanceRequest).where(
+            AssistanceRequest.portal_client_id == portal.id,
+            AssistanceRequest.idempotency_key == key,
+        )
+    )
+
+
+def _replay(
+    session: Session, existing: AssistanceRequest, fingerprint: str, catalogue: Catalogue
+) -> Submission:
+    if existing.idempotency_fingerprint != fingerprint:
+        raise IdempotencyConflict("this Idempotency-Key was used with a different request body")
+    return Submission(read=read_one(session, existing, catalogue=catalogue), replayed=True)
+
+
+def submit(
+    session: Session,
+    body: AssistanceRequestCreate,
+    *,
+    portal: PortalClient,
+    classifier: Classifier,
+    catalogue: Catalogue,
+    attachments: list[ExtractedAttachment],
+    idempotency_key: str | None,
+    reference_prefix: str,
+) -> Submission:
+    """Classify and store a request with its triage, labels, assignments and outbox rows.
+
+    One transaction, one commit. A concurrent submission with the same Idempotency-Key loses
+    the unique constraint race and replays the winner's response.
+    """
+    check_state(body, portal=portal, catalogue=catalogue)
+    fingerprint = _fingerprint(body, attachments)
+    if idempotency_key is not None:
+        existing = _existing(session, portal, idempotency_key)
+        if existing is not None:
+            return _replay(session, existing, fingerprint, catalogue)
+    # Classification runs outside any transaction, so no lock is held while the model works.
+    session.commit()
+
+    triage = classifier.predict(classification_text(body, attachments), language_hint=body.language)
+    routes = routing_service.current_routes(session)
+    route = triage_service.route_for(triage, routes)
+    notes: list[str] = []
+    decision = triage.decision
+    review_reason = None
+    scans = [a.filename for a in attachments if not a.has_text_layer]
+    if scans:
+        review_reason = "attachment without a text layer: " + ", ".join(scans)
+        notes.append(review_reason)
+        if decision == "auto_routed":
+            decision = "needs_review"
+    read = triage_service.to_read(triage, route=route, notes=notes)
+    read = read.model_copy(update={"decision": decision})
+
+    received = utcnow()
+    request = AssistanceRequest(
+        reference=_next_reference(session, year=received.year, prefix=reference_prefix),
+        requesting_state=body.requesting_state,
+        portal_client_id=portal.id,
+        title=body.title,
+        body=body.body,
+        contact=body.contact,
+        language=read.language,
+        language_hint=body.language,
+        status=STATUS_FOR_DECISION[decision].value,
+        review_reason=review_reason
+        or (_review_reason(read) if decision == "needs_review" else None),
+        received_at=received,
+        triaged_at=received,
+        decision=decision,
+        confidence=read.confidence,
+        primary_area=read.areas[0].id if read.areas and decision != "out_of_scope" else None,
+        working_group_id=read.working_group.id if read.working_group else None,
+        idempotency_key=idempotency_key,
+        idempotency_fingerprint=fingerprint,
+    )
+    session.add(request)
+    session.flush()
+    result = triage_service.store(
+        session, request_id=request.id, read=read, scope_score=triage.scope_score
+    )
+    session.flush()
+    request.current_triage_id = result.id
+    if decision != "out_of_scope":
+        _store_labels(session, request.id, read)
+    for item in attachments:
+        session.add(
+            Attachment(
+                request_id=request.id,
+                filename=item.filename,
+                media_type=item.media_type,
+                size_bytes=item.size_bytes,
+                sha256=item.sha256,
+                has_text_layer=item.has_text_layer,
+                extracted_text=item.text,
+                content=item.content,
+            )
+        )
+    if decision == "auto_routed":
+        dispatch_service.plan(session, request=request, triage=read, routes=routes)
+    audit.record(
+        session,
+        action="request.received",
+        actor_type="portal",
+        actor_id=str(portal.id),
+        actor_label=portal.name,
+        request_id=request.id,
+        details={"reference": request.reference, "attachments": len(attachments)},
+    )
+    audit.record(
+        session,
+        action="request.triaged",
+        actor_type="model",
+        actor_id=read.model_version,
+        request_id=request.id,
+        details={
+            "decision": decision,
+            "confidence": read.confidence,
+            "areas": [a.id for a in read.areas[:3]],
+        },
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        existing = _existing(session, portal, idempotency_key)
+        if existing is None:
+            raise
+        return _replay(session, existing, fingerprint, catalogue)
+    return Submission(
+        read=_to_read(
+            request,
+            result,
+            attachments=[
+                _attachment_read(a)
+                for a in session.scalars(
+                    select(Attachment).where(Attachment.request_id == request.id)
+                )
+            ],
+            catalogue=catalogue,
+        ),
+        replayed=False,
+    )
+
+
+def preview(
+    session: Session,
+    body: AssistanceRequestCreate,
+    *,
+    portal: PortalClient,
+    classifier: Classifier,
+    catalogue: Catalogue,
+) -> TriageRead:
+    check_state(body, portal=portal, catalogue=catalogue)
+    triage = classifier.predict(classification_text(body, []), language_hint=body.language)
+    routes = routing_service.current_routes(session)
+    session.commit()
+    return triage_service.to_read(triage, route=triage_service.route_for(triage, routes))
+
+
+def _review_reason(read: TriageRead) -> str:
+    return f"model confidence {read.confidence:.2f} below the auto-routing threshold"
+
+
+def _store_labels(session: Session, request_id: uuid.UUID, read: TriageRead) -> None:
+    # The model ranks every area; only the plausible head becomes the request's labels.
+    head = [a for a in read.areas if a.score >= 0.5] or read.areas[:1]
+    for rank, area in enumerate(head[:3]):
+        session.add(RequestArea(request_id=request_id, area_id=area.id, rank=rank))
+    for rank, paragraph in enumerate(read.paragraphs[:3]):
+        session.add(RequestParagraph(request_id=request_id, number=paragraph.number, rank=rank))
+
+
+def _attachment_read(a: Attachment) -> AttachmentRead:
+    return AttachmentRead(
+        id=str(a.id),
+        filename=a.filename,
+        media_type=a.media_type,
+        size_bytes=a.size_bytes,
+        has_text_layer=a.has_text_layer,
+    )
+
+
+def _to_read(
+    request: AssistanceRequest,
+    result: TriageResult | None,
+    *,
+    attachments: list[AttachmentRead],
+    catalogue: Catalogue,
+) -> AssistanceRequestRead:
+    names = {g.id: g.name for g in catalogue.working_groups}
+    return AssistanceRequestRead(
+        id=str(request.id),
+        reference=request.reference,
+        status=request.status,
+        requesting_state=request.requesting_state,
+        title=request.title,
+        body=request.body,
+        contact=request.contact,
+        language=request.language,
+        language_hint=request.language_hint,
+        received_at=request.received_at,
+        review_reason=request.review_reason,
+        attachments=attachments,
+        triage=triage_service.result_to_read(result, working_group_names=names) if result else None,
+    )
+
+
+def read_one(
+    session: Session, request: AssistanceRequest, *, catalogue: Catalogue
+) -> AssistanceRequestRead:
+    return _read_many(session, [request], catalogue=catalogue)[0]
+
+
+def _read_many(
+    session: Session, requests: list[AssistanceRequest], *, catalogue: Catalogue
+) -> list[AssistanceRequestRead]:
+    triage_ids = [r.current_triage_id for r in requests if r.current_triage_id]
+    results = (
+        {
+            t.id: t
+            for t in session.scalars(select(TriageResult).where(TriageResult.id.in_(triage_ids)))
+        }
+        if triage_ids
+        else {}
+    )
+    ids = [r.id for r in requests]
+    files: dict[uuid.UUID, list[AttachmentRead]] = {}
+    if ids:
+        for a in session.scalars(
+            select(Attachment).where(Attachment.request_id.in_(ids)).order_by(Attachment.created_at)
+        ):
+            files.setdefault(a.request_id, []).append(_attachment_read(a))
+    return [
+        _to_read(
+            r,
+            results.get(r.current_triage_id) if r.current_triage_id else None,
+            attachments=files.get(r.id, []),
+            catalogue=catalogue,
+        )
+        for r in requests
+    ]
+
+
+def _parse_id(request_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(request_id)
+    except ValueError:
+        return None
+
+
+def get_for_portal(
+    session: Session, request_id: str, *, portal: PortalClient, catalogue: Catalogue
+) -> AssistanceRequestRead:
+    """A request of the portal's own State; any other id answers 404, existing or not."""
+    parsed = _parse_id(request_id)
+    request = session.get(AssistanceRequest, parsed) if parsed else None
+    if request is None or request.requesting_state != portal.state_iso3:
+        raise RequestNotFound("no such request")
+    return read_one(session, request, catalogue=catalogue)
+
+
+def _encode_cursor(request: AssistanceRequest) -> str:
+    raw = f"{request.received_at.isoformat()}|{request.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, _, ident = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not valid", field="cursor") from exc
+
+
+def list_for_portal(
+    session: Session,
+    *,
+    portal: PortalClient,
+    catalogue: Catalogue,
+    status: RequestStatus | None,
+    received_from: datetime | None,
+    received_to: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> AssistanceRequestPage:
+    """The portal State's requests, newest first, keyset-paginated on (received_at, id)."""
+    stmt = select(AssistanceRequest).where(AssistanceRequest.requesting_state == portal.state_iso3)
+    if status is not None:
+        stmt = stmt.where(AssistanceRequest.status == status.value)
+    if received_from is not None:
+        stmt = stmt.where(AssistanceRequest.received_at >= received_from)
+    if received_to is not None:
+        stmt = stmt.where(AssistanceRequest.received_at < received_to)
+    if cursor:
+        moment, ident = _decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                AssistanceRequest.received_at < moment,
+                and_(AssistanceRequest.received_at == moment, AssistanceRequest.id < ident),
+            )
+        )
+    stmt = stmt.order_by(AssistanceRequest.received_at.desc(), AssistanceRequest.id.desc())
+    rows = list(session.scalars(stmt.limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    return AssistanceRequestPage(
+        items=_read_many(session, page, catalogue=catalogue),
+        next_cursor=_encode_cursor(page[-1]) if more and page else None,
+    )

@@ -1,0 +1,69 @@
+"""The FastAPI application factory and its lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import handlers, health, web
+from app.catalogue.loader import get_catalogue
+from app.db import make_engine, make_sessionmaker
+from app.intake import router as intake_router
+from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.settings import Settings, get_settings
+from app.triage.provider import ClassifierProvider
+
+DESCRIPTION = """
+Member State portals submit requests for counter-terrorism technical assistance under
+ECOSOC resolution 2019/21. Each request gets a reference, a detected language and a triage:
+the thematic areas and operative paragraphs it rests on, the coordination working group it
+goes to, and whether it was routed automatically, waits for a desk officer, or is out of scope.
+
+Authenticate with `Authorization: Bearer <portal key>`; a key is bound to one Member State and
+sees only that State's requests.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.catalogue = get_catalogue()
+        app.state.redis = (
+            redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+            if settings.redis_url
+            else None
+        )
+        app.state.classifiers = ClassifierProvider(app.state.sessionmaker, settings.model_dir)
+        app.state.classifiers.refresh()
+        try:
+            yield
+        finally:
+            if app.state.redis is not None:
+                app.state.redis.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Counter-terrorism technical assistance triage",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = web.make_templates()
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+    handlers.install(app)
+    app.include_router(health.router)
+    app.include_router(intake_router.router)
+    multipart_limit = settings.max_attachments * settings.max_attachment_bytes + 1024 * 1024
+    app.add_middleware(
+        BodySizeLimitMiddleware, json_limit=settings.max_json_bytes, multipart_limit=multipart_limit
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

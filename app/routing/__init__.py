@@ -1,0 +1,1 @@
+"""Working groups and the routing table from thematic area to working group."""

@@ -1,0 +1,104 @@
+"""Routing: which working group receives each thematic area, from the dated routing table."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.catalogue.loader import Catalogue
+from app.db import utcnow
+from app.errors import InvalidInput, NotFound
+from app.routing.models import RoutingRule, WorkingGroup
+
+
+@dataclass(frozen=True)
+class Route:
+    area_id: str
+    working_group_id: str
+    working_group_name: str
+
+
+def sync_from_catalogue(session: Session, catalogue: Catalogue) -> int:
+    """Add the catalogue's working groups and first routing rules where none exist.
+
+    Never overwrites an administrator's edits; returns how many rows were added.
+    """
+    added = 0
+    existing_groups = set(session.scalars(select(WorkingGroup.id)))
+    for group in catalogue.working_groups:
+        if group.id not in existing_groups:
+            session.add(
+                WorkingGroup(id=group.id, name=group.name, note=group.note, as_of=group.as_of)
+            )
+            added += 1
+    session.flush()
+    routed = set(session.scalars(select(RoutingRule.area_id).distinct()))
+    for area in catalogue.areas:
+        if area.id not in routed:
+            session.add(
+                RoutingRule(
+                    area_id=area.id,
+                    working_group_id=area.working_group,
+                    created_by="catalogue",
+                    reason="default of the catalogue",
+                )
+            )
+            added += 1
+    session.commit()
+    return added
+
+
+def current_routes(session: Session) -> dict[str, Route]:
+    now = utcnow()
+    rows = session.execute(
+        select(RoutingRule.area_id, RoutingRule.working_group_id, WorkingGroup.name)
+        .join(WorkingGroup, WorkingGroup.id == RoutingRule.working_group_id)
+        .where(RoutingRule.valid_from <= now)
+        .order_by(RoutingRule.area_id, RoutingRule.valid_from, RoutingRule.created_at)
+    )
+    routes: dict[str, Route] = {}
+    for area_id, group_id, group_name in rows:
+        routes[area_id] = Route(area_id, group_id, group_name)
+    return routes
+
+
+def working_groups(session: Session) -> list[WorkingGroup]:
+    return list(session.scalars(select(WorkingGroup).order_by(WorkingGroup.id)))
+
+
+def set_route(
+    session: Session,
+    *,
+    area_id: str,
+    working_group_id: str,
+    actor: str,
+    reason: str | None,
+    known_areas: frozenset[str],
+) -> RoutingRule:
+    """Route an area to another group from now on; earlier rules stay as history."""
+    if area_id not in known_areas:
+        raise InvalidInput(f"unknown area {area_id!r}", field="area_id")
+    if session.get(WorkingGroup, working_group_id) is None:
+        raise NotFound(f"no working group {working_group_id!r}")
+    rule = RoutingRule(
+        area_id=area_id, working_group_id=working_group_id, created_by=actor, reason=reason
+    )
+    session.add(rule)
+    audit.record(
+        session,
+        action="routing.changed",
+        actor_type="user",
+        actor_id=actor,
+        details={"area": area_id, "working_group": working_group_id, "reason": reason},
+    )
+    session.commit()
+    return rule
+
+
+def history(session: Session) -> list[RoutingRule]:
+    return list(
+        session.scalars(
+            select(RoutingRule).order_by(RoutingRule.area_id, RoutingRule.valid_from.desc())
+        )
+    )

@@ -1,0 +1,70 @@
+"""Service settings, read from TRIAGE_* environment variables."""
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/triage.db"
+    redis_url: str | None = None
+    secret_key: str = DEV_SECRET_KEY
+    model_dir: Path = Path("var/models")
+    rate_limit: str = "600/minute"
+    https: bool = False
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_json_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_attachments: int = Field(default=5, ge=0)
+    max_body_chars: int = Field(default=20_000, ge=100)
+    reference_prefix: str = "TA"
+    db_pool_size: int = Field(default=10, ge=1)
+    # Dispatch: outbox retries, working-group queue semantics, database outages (seconds).
+    dispatch_retry_base: float = Field(default=1.0, gt=0)
+    dispatch_retry_max: float = Field(default=60.0, gt=0)
+    dispatch_db_backoff_max: float = Field(default=30.0, gt=0)
+    dispatch_visibility_timeout: int = Field(default=300, ge=1)
+    dispatch_max_deliveries: int = Field(default=5, ge=1)
+    # Webhooks: per-attempt timeout, retries with full jitter, parallel POSTs per dispatcher.
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_base: float = Field(default=10.0, gt=0)
+    webhook_backoff_max: float = Field(default=3600.0, gt=0)
+    webhook_concurrency: int = Field(default=8, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_dev_defaults_in_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.database_url.startswith("sqlite"):
+            problems.append("TRIAGE_DATABASE_URL must point at PostgreSQL")
+        if not self.redis_url:
+            problems.append("TRIAGE_REDIS_URL must be set")
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("TRIAGE_SECRET_KEY must be a random string of 32+ characters")
+        if problems:
+            raise ValueError("production settings refused: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def rate_limit_enabled(self) -> bool:
+        return self.rate_limit.strip().lower() not in {"off", "", "none", "0"}
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

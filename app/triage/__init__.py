@@ -1,0 +1,1 @@
+"""Triage: classification results and the model registry."""

@@ -1,0 +1,116 @@
+"""Turning a classifier's triage into the stored result and the API's triage object."""
+
+import uuid
+from typing import Any
+
+from ml.classifier import Triage
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.catalogue.loader import Catalogue
+from app.intake.schemas import (
+    AreaScoreRead,
+    ExplanationRead,
+    ParagraphScoreRead,
+    TermRead,
+    TriageRead,
+    WorkingGroupRef,
+)
+from app.routing.service import Route
+from app.triage.models import TriageResult
+
+MIN_RANKED = 3
+
+
+def route_for(triage: Triage, routes: dict[str, Route]) -> Route | None:
+    """The working group of the best area; none when the request is out of scope."""
+    if triage.decision == "out_of_scope" or not triage.areas:
+        return None
+    return routes.get(triage.areas[0].id)
+
+
+def to_read(triage: Triage, *, route: Route | None, notes: list[str] | None = None) -> TriageRead:
+    explanation = triage.explanation
+    return TriageRead(
+        decision=triage.decision,
+        confidence=round(float(triage.confidence), 4),
+        language=triage.language,
+        areas=[
+            AreaScoreRead(id=a.id, name=a.name, score=round(float(a.score), 4))
+            for a in triage.areas
+        ],
+        paragraphs=[
+            ParagraphScoreRead(number=p.number, score=round(float(p.score), 4))
+            for p in triage.paragraphs
+        ],
+        working_group=WorkingGroupRef(id=route.working_group_id, name=route.working_group_name)
+        if route
+        else None,
+        explanation=ExplanationRead(
+            area=explanation.area,
+            terms=[
+                TermRead(term=t.term, weight=round(float(t.weight), 4)) for t in explanation.terms
+            ],
+            paragraph=explanation.paragraph,
+            paragraph_summary=explanation.paragraph_summary,
+            notes=notes or [],
+        ),
+        model_version=triage.model_version,
+    )
+
+
+def store(
+    session: Session, *, request_id: uuid.UUID, read: TriageRead, scope_score: float | None
+) -> TriageResult:
+    row = TriageResult(
+        request_id=request_id,
+        model_version=read.model_version,
+        decision=read.decision,
+        confidence=read.confidence,
+        scope_score=scope_score,
+        language=read.language,
+        areas=[a.model_dump() for a in read.areas],
+        paragraphs=[p.model_dump() for p in read.paragraphs],
+        working_group_id=read.working_group.id if read.working_group else None,
+        explanation=read.explanation.model_dump(),
+    )
+    session.add(row)
+    return row
+
+
+def result_to_read(row: TriageResult, *, working_group_names: dict[str, str]) -> TriageRead:
+    group = row.working_group_id
+    return TriageRead(
+        decision=row.decision,  # type: ignore[arg-type]
+        confidence=row.confidence,
+        language=row.language,
+        areas=[AreaScoreRead(**a) for a in row.areas],
+        paragraphs=[ParagraphScoreRead(**p) for p in row.paragraphs],
+        working_group=WorkingGroupRef(id=group, name=working_group_names.get(group, group))
+        if group
+        else None,
+        explanation=ExplanationRead(**row.explanation),
+        model_version=row.model_version,
+    )
+
+
+def latest_results(session: Session, request_ids: list[uuid.UUID]) -> dict[uuid.UUID, TriageResult]:
+    if not request_ids:
+        return {}
+    rows = session.scalars(
+        select(TriageResult)
+        .where(TriageResult.request_id.in_(request_ids))
+        .order_by(TriageResult.created_at)
+    )
+    latest: dict[uuid.UUID, TriageResult] = {}
+    for row in rows:
+        latest[row.request_id] = row
+    return latest
+
+
+def area_names(catalogue: Catalogue) -> dict[str, str]:
+    return {area.id: area.name for area in catalogue.areas}
+
+
+def explanation_dict(read: TriageRead) -> dict[str, Any]:
+    return read.explanation.model_dump()

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions of portals and working groups, signed deliveries and their log."""
