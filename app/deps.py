@@ -3,10 +3,10 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from ml.classifier import Classifier
 
 from app.catalogue.loader import Catalogue
 from app.settings import Settings
+from ml.classifier import Classifier
 
 
 def get_app_settings(request: Request) -> Settings:

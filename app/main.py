@@ -12,6 +12,7 @@ from app.catalogue.loader import get_catalogue
 from app.db import make_engine, make_sessionmaker
 from app.intake import router as intake_router
 from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.ratelimit import RateLimiter
 from app.settings import Settings, get_settings
 from app.triage.provider import ClassifierProvider
 
@@ -38,6 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = (
             redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
             if settings.redis_url
+            else None
+        )
+        app.state.rate_limiter = (
+            RateLimiter(settings.rate_limit, settings.redis_url)
+            if settings.rate_limit_enabled
             else None
         )
         app.state.classifiers = ClassifierProvider(app.state.sessionmaker, settings.model_dir)

@@ -19,6 +19,10 @@ PG_URL = os.environ.get("TRIAGE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TRIAGE_TEST_REDIS_URL")
 # Tables whose rows tests create; reference data (working groups, routing, models) stays.
 MUTABLE_TABLES = (
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_subscriptions",
+    "working_group_keys",
     "training_examples",
     "outbox",
     "assignments",
@@ -79,6 +83,10 @@ def trained_model_dir() -> Path:
     from app.catalogue.loader import get_catalogue
     from app.triage.training import cached_model
 
+    pinned = os.environ.get("TRIAGE_TEST_MODEL_DIR")
+    if pinned:
+        # A developer iterating on app code can pin a trained model and skip retraining.
+        return Path(pinned)
     return cached_model(ROOT / "var" / "test-cache", get_catalogue())
 
 
@@ -99,7 +107,7 @@ def _drop_postgres_database(admin: Engine, url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgresql_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("TRIAGE_TEST_DATABASE_URL is not set")
     url, admin = _create_postgres_database(PG_URL)

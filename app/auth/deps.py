@@ -15,10 +15,15 @@ _bearer = HTTPBearer(auto_error=False, description="Portal API key, bound to one
 
 
 def current_portal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> PortalClient:
-    return service.authenticate_portal(session, credentials.credentials if credentials else None)
+    portal = service.authenticate_portal(session, credentials.credentials if credentials else None)
+    limiter = request.app.state.rate_limiter
+    if limiter is not None:
+        limiter.check(str(portal.id))
+    return portal
 
 
 CurrentPortal = Annotated[PortalClient, Depends(current_portal)]

@@ -3,11 +3,12 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from app.auth.deps import CurrentPortal
 from app.db import SessionDep
 from app.deps import CatalogueDep, ClassifierDep, SettingsDep
+from app.dispatch.deps import DispatchNudgeDep
 from app.intake import service
 from app.intake.deps import (
     PREVIEW_BODY_DOC,
@@ -48,6 +49,8 @@ def submit_request(
     settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep,
     response: Response,
+    background: BackgroundTasks,
+    nudge_dispatcher: DispatchNudgeDep,
 ) -> AssistanceRequestRead:
     """Store the request and answer with its reference, detected language and triage.
 
@@ -66,6 +69,9 @@ def submit_request(
     )
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    elif result.read.triage is not None and result.read.triage.decision == "auto_routed":
+        # After the commit, best effort: the dispatcher also polls.
+        background.add_task(nudge_dispatcher)
     response.headers["Location"] = f"/api/v1/requests/{result.read.id}"
     return result.read
 

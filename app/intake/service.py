@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from ml.classifier import Classifier
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -38,8 +37,10 @@ from app.intake.schemas import (
     TriageRead,
 )
 from app.routing import service as routing_service
+from app.routing.service import Route
 from app.triage import service as triage_service
 from app.triage.models import TriageResult
+from ml.classifier import Classifier, Triage
 
 MAX_CLASSIFIED_CHARS = 60_000
 STATUS_FOR_DECISION = {
@@ -163,19 +164,68 @@ def submit(
 
     triage = classifier.predict(classification_text(body, attachments), language_hint=body.language)
     routes = routing_service.current_routes(session)
-    route = triage_service.route_for(triage, routes)
-    notes: list[str] = []
-    decision = triage.decision
-    review_reason = None
-    scans = [a.filename for a in attachments if not a.has_text_layer]
-    if scans:
-        review_reason = "attachment without a text layer: " + ", ".join(scans)
-        notes.append(review_reason)
-        if decision == "auto_routed":
-            decision = "needs_review"
-    read = triage_service.to_read(triage, route=route, notes=notes)
-    read = read.model_copy(update={"decision": decision})
+    read, review_reason = _decide(triage, routes, attachments)
+    try:
+        request, result, files = _store(
+            session,
+            body,
+            read=read,
+            review_reason=review_reason,
+            routes=routes,
+            scope_score=triage.scope_score,
+            portal=portal,
+            attachments=attachments,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            reference_prefix=reference_prefix,
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = _existing(session, portal, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return _replay(session, existing, fingerprint, catalogue)
+    attachments_read = [_attachment_read(a) for a in files]
+    return Submission(
+        read=_to_read(request, result, attachments=attachments_read, catalogue=catalogue),
+        replayed=False,
+    )
 
+
+def _decide(
+    triage: Triage, routes: dict[str, Route], attachments: list[ExtractedAttachment]
+) -> tuple[TriageRead, str | None]:
+    """The API triage, with a scan without a text layer holding the request for review."""
+    route = triage_service.route_for(triage, routes)
+    scans = [a.filename for a in attachments if not a.has_text_layer]
+    if not scans:
+        read = triage_service.to_read(triage, route=route)
+        reason = _review_reason(read) if read.decision == "needs_review" else None
+        return read, reason
+    reason = "attachment without a text layer: " + ", ".join(scans)
+    read = triage_service.to_read(triage, route=route, notes=[reason])
+    if read.decision == "auto_routed":
+        read = read.model_copy(update={"decision": "needs_review"})
+    return read, reason
+
+
+def _store(
+    session: Session,
+    body: AssistanceRequestCreate,
+    *,
+    read: TriageRead,
+    review_reason: str | None,
+    routes: dict[str, Route],
+    scope_score: float | None,
+    portal: PortalClient,
+    attachments: list[ExtractedAttachment],
+    idempotency_key: str | None,
+    fingerprint: str,
+    reference_prefix: str,
+) -> tuple[AssistanceRequest, TriageResult, list[Attachment]]:
+    """Add the request and everything that belongs to it; flushes, never commits."""
+    decision = read.decision
     received = utcnow()
     request = AssistanceRequest(
         reference=_next_reference(session, year=received.year, prefix=reference_prefix),
@@ -187,8 +237,7 @@ def submit(
         language=read.language,
         language_hint=body.language,
         status=STATUS_FOR_DECISION[decision].value,
-        review_reason=review_reason
-        or (_review_reason(read) if decision == "needs_review" else None),
+        review_reason=review_reason,
         received_at=received,
         triaged_at=received,
         decision=decision,
@@ -201,25 +250,26 @@ def submit(
     session.add(request)
     session.flush()
     result = triage_service.store(
-        session, request_id=request.id, read=read, scope_score=triage.scope_score
+        session, request_id=request.id, read=read, scope_score=scope_score
     )
     session.flush()
     request.current_triage_id = result.id
     if decision != "out_of_scope":
         _store_labels(session, request.id, read)
-    for item in attachments:
-        session.add(
-            Attachment(
-                request_id=request.id,
-                filename=item.filename,
-                media_type=item.media_type,
-                size_bytes=item.size_bytes,
-                sha256=item.sha256,
-                has_text_layer=item.has_text_layer,
-                extracted_text=item.text,
-                content=item.content,
-            )
+    files = [
+        Attachment(
+            request_id=request.id,
+            filename=item.filename,
+            media_type=item.media_type,
+            size_bytes=item.size_bytes,
+            sha256=item.sha256,
+            has_text_layer=item.has_text_layer,
+            extracted_text=item.text,
+            content=item.content,
         )
+        for item in attachments
+    ]
+    session.add_all(files)
     if decision == "auto_routed":
         dispatch_service.plan(session, request=request, triage=read, routes=routes)
     audit.record(
@@ -243,30 +293,8 @@ def submit(
             "areas": [a.id for a in read.areas[:3]],
         },
     )
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if idempotency_key is None:
-            raise
-        existing = _existing(session, portal, idempotency_key)
-        if existing is None:
-            raise
-        return _replay(session, existing, fingerprint, catalogue)
-    return Submission(
-        read=_to_read(
-            request,
-            result,
-            attachments=[
-                _attachment_read(a)
-                for a in session.scalars(
-                    select(Attachment).where(Attachment.request_id == request.id)
-                )
-            ],
-            catalogue=catalogue,
-        ),
-        replayed=False,
-    )
+    session.flush()
+    return request, result, files
 
 
 def preview(

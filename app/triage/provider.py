@@ -5,11 +5,11 @@ import threading
 import time
 from pathlib import Path
 
-from ml.classifier import Classifier
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.triage import registry
 from app.triage.registry import ModelUnavailable
+from ml.classifier import Classifier
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 import uuid
 from typing import Any
 
-from ml.classifier import Triage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +17,7 @@ from app.intake.schemas import (
 )
 from app.routing.service import Route
 from app.triage.models import TriageResult
+from ml.classifier import Triage
 
 MIN_RANKED = 3
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ml.classifier import Classifier
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +17,7 @@ from app.triage import registry
 from app.triage.models import ModelVersion, TrainingExample
 from ml import artefact
 from ml import train as ml_train
+from ml.classifier import Classifier
 from ml.corpus import Example, load_jsonl, load_split
 from ml.evaluate import evaluate, format_report
 from ml.labels import AreaLabel, LabelSpace

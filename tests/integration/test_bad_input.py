@@ -181,14 +181,11 @@ def test_bad_list_parameters_are_422(
     assert response.status_code == 422, response.text
 
 
-@pytest.mark.parametrize("bad", ["", " ", "é-key", "x" * 201])
-def test_bad_idempotency_key_is_422(api: TestClient, session: Session, bad: str) -> None:
+@pytest.mark.parametrize("bad", [b"", b" ", "é-key".encode(), b"x" * 201])
+def test_bad_idempotency_key_is_422(api: TestClient, session: Session, bad: bytes) -> None:
     key = portal_key(session)
-    response = api.post(
-        "/api/v1/requests",
-        json=request_body(),
-        headers={**auth(key), "Idempotency-Key": bad.encode("utf-8").decode("latin-1")},
-    )
+    headers: dict[str, str | bytes] = {**auth(key), "Idempotency-Key": bad}
+    response = api.post("/api/v1/requests", json=request_body(), headers=headers)
     assert response.status_code == 422
     assert _stored(session) == 0
 
