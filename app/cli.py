@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app import logs
 from app.auth import service as auth_service
 from app.auth.models import PortalClient, User
+from app import models  # noqa: F401  (registers every table before the first query)
 from app.catalogue.loader import get_catalogue
 from app.db import make_engine, make_sessionmaker
 from app.errors import AppError

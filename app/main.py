@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import handlers, health, web
+from app import models  # noqa: F401  (registers every table before the first query)
 from app.catalogue.loader import get_catalogue
 from app.db import make_engine, make_sessionmaker
 from app.intake import router as intake_router
