@@ -1,34 +1,53 @@
 """The `triage` command: thin calls into the services."""
 
 import getpass
+import importlib
+import json
 import logging
+import os
 import secrets
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
+import prometheus_client
 import typer
 import uvicorn
 from alembic import command
 from alembic.config import Config
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import logs
+from app import (
+    logs,
+    metrics,
+    models,  # noqa: F401  (registers every table before the first query)
+)
 from app.auth import service as auth_service
 from app.auth.models import PortalClient, User
-from app import models  # noqa: F401  (registers every table before the first query)
 from app.catalogue.loader import get_catalogue
+from app.dashboards import service as dashboards_service
 from app.db import make_engine, make_sessionmaker
+from app.demo import service as demo_service
+from app.dispatch import keys as group_keys
 from app.errors import AppError
+from app.observability import MeteredDispatcher
 from app.routing import service as routing_service
 from app.settings import Settings, get_settings
-from app.triage import registry, training
-from ml.evaluate import format_report
+from app.triage import registry
+from app.triage.models import ModelVersion
 
 cli = typer.Typer(
     help="Counter-terrorism technical-assistance triage service.",
@@ -37,6 +56,12 @@ cli = typer.Typer(
 )
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_STATE = "NGA"
+
+
+def _training() -> ModuleType:
+    """The training module, imported on first use: scikit-learn and skops take seconds to
+    import, and most commands (dispatcher, keys, users, migrate) never need them."""
+    return importlib.import_module("app.triage.training")
 
 
 @contextmanager
@@ -79,16 +104,28 @@ def serve(
     """Serve the API and the desk pages."""
     settings = get_settings()
     logs.configure(settings.log_level, as_json=settings.log_json)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-    )
+    created: Path | None = None
+    if workers > 1:
+        # Each worker writes its metrics to files there; /metrics adds them all up.
+        directory, fresh = metrics.multiprocess_directory(
+            os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        )
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+        created = directory if fresh else None
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
+    finally:
+        if created is not None:
+            metrics.remove_directory(created)
 
 
 @cli.command()
@@ -103,6 +140,9 @@ def migrate() -> None:
 def train(
     if_missing: Annotated[bool, typer.Option(help="only when no model is active")] = False,
     promote: Annotated[bool, typer.Option(help="promote the new model if it is no worse")] = False,
+    progress_json: Annotated[
+        bool, typer.Option(help="report progress as JSON lines (the desk's model page reads them)")
+    ] = False,
 ) -> None:
     """Train a model on the corpus and desk feedback, register it, and print its metrics."""
     settings = get_settings()
@@ -112,14 +152,16 @@ def train(
             typer.echo(f"model {registry.active(session).version} is active; nothing to do")  # type: ignore[union-attr]
             return
         columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-        with Progress(*columns, transient=False) as bar:
+        with Progress(*columns, transient=False, disable=progress_json) as bar:
             task = bar.add_task("training", total=1.0)
 
             def progress(step: str, fraction: float) -> None:
+                if progress_json:
+                    typer.echo(json.dumps({"step": step, "progress": round(fraction, 4)}))
                 bar.update(task, description=step, completed=fraction)
 
             try:
-                outcome = training.train_and_register(
+                outcome = _training().train_and_register(
                     session,
                     catalogue=catalogue,
                     model_dir=settings.model_dir,
@@ -134,6 +176,9 @@ def train(
     typer.echo(
         f"model {outcome.row.version}: {state}; {outcome.feedback_examples} desk examples included"
     )
+    if progress_json:
+        typer.echo(json.dumps({"done": True, "version": outcome.row.version,
+                               "activated": outcome.activated}))
 
 
 @cli.command()
@@ -145,14 +190,14 @@ def evaluate(
     settings = get_settings()
     with _session(settings) as session:
         try:
-            name, metrics = training.evaluate_version(
+            name, metrics = _training().evaluate_version(
                 session, model_dir=settings.model_dir, version=version, data=data
             )
         except AppError as exc:
             _fail(exc)
             return
     typer.echo(f"model {name} on {data or 'the validation split'}")
-    typer.echo(format_report(metrics))
+    typer.echo(_training().format_report(metrics))
 
 
 @cli.command()
@@ -172,15 +217,33 @@ def promote(
 
 @cli.command()
 def register(
-    directory: Annotated[Path, typer.Argument(help="folder with model.skops and card.json")],
+    directory: Annotated[
+        Path, typer.Argument(help="a model folder (card.json), or a folder of model folders")
+    ],
     activate: Annotated[bool, typer.Option(help="make it the active model")] = False,
 ) -> None:
-    """Register a model artefact trained elsewhere (its checksum is verified on load)."""
+    """Register a model artefact trained elsewhere (its checksum is verified on load).
+
+    Given a folder of versions, the newest is taken; a version already registered is left
+    as it is, so a deployment's migration job can run this on every start.
+    """
     settings = get_settings()
+    try:
+        directory = registry.newest_model_folder(directory)
+    except FileNotFoundError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=2) from exc
     card = registry.read_card(directory)
     with _session(settings) as session:
+        existing = session.get(ModelVersion, card["version"])
+        if existing is not None:
+            if activate and not existing.is_active and registry.active(session) is None:
+                registry.promote(session, existing.version)
+            typer.echo(f"model {existing.version} is registered already")
+            return
         row = registry.register(
-            session, directory=directory, card=card, model_dir=settings.model_dir, activate=activate
+            session, directory=directory, card=card, model_dir=settings.model_dir,
+            activate=activate,
         )
     typer.echo(f"model {row.version} registered{' and active' if row.is_active else ''}")
 
@@ -246,8 +309,20 @@ def create_user(
 
 
 @cli.command("seed-demo")
-def seed_demo() -> None:
-    """Create a demo portal key and a demo admin the first time; both are printed once."""
+def seed_demo(
+    requests: Annotated[
+        int, typer.Option(min=0, help="synthetic requests to add (0: only the demo accounts)")
+    ] = 0,
+    months: Annotated[
+        int, typer.Option(min=1, max=120, help="spread them over this many months up to now")
+    ] = 12,
+    seed: Annotated[
+        int, typer.Option(help="random seed (the same seed draws the same traffic)")
+    ] = 2019,
+    batch_size: Annotated[int, typer.Option(min=100, help="requests per transaction")] = 10_000,
+) -> None:
+    """Create a demo portal key and a demo admin the first time (both printed once); with
+    --requests, add realistic synthetic traffic and prepare the dashboards for it."""
     settings = get_settings()
     catalogue = get_catalogue()
     with _session(settings) as session:
@@ -263,6 +338,95 @@ def seed_demo() -> None:
                 known_states=frozenset(s.iso3 for s in catalogue.states),
             )
             typer.echo(f"demo portal key for {DEMO_STATE}: {issued.key}")
+        if requests == 0:
+            return
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task("synthetic requests", total=requests)
+            try:
+                outcome = demo_service.seed_traffic(
+                    session,
+                    requests=requests,
+                    months=months,
+                    catalogue=catalogue,
+                    seed=seed,
+                    batch_size=batch_size,
+                    reference_prefix=settings.reference_prefix,
+                    progress=lambda n: bar.advance(task, n),
+                )
+            except AppError as exc:
+                _fail(exc)
+                return
+            months_task = bar.add_task("preparing dashboards (months)", total=None)
+            dashboards_service.prepare(
+                session,
+                catalogue=catalogue,
+                progress=lambda done, total: bar.update(months_task, completed=done, total=total),
+            )
+    rows = ", ".join(f"{n:,} {table}" for table, n in outcome.rows.items())
+    typer.echo(
+        f"added {outcome.requests:,} requests received from {outcome.start:%Y-%m-%d} "
+        f"to {outcome.end:%Y-%m-%d %H:%M} UTC: {rows}"
+    )
+
+
+@cli.command()
+def dispatcher(
+    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="outbox rows per batch")] = 50,
+    poll_interval: Annotated[float, typer.Option(min=0.01, help="seconds between polls")] = 0.2,
+    once: Annotated[bool, typer.Option(help="drain what is due, then exit")] = False,
+    name: Annotated[str | None, typer.Option(help="worker name (default host:pid)")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve Prometheus metrics on this port")
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="interface for the metrics")] = "127.0.0.1",
+) -> None:
+    """Publish routed requests to the working groups' queues and send webhooks, until stopped."""
+    settings = get_settings()
+    logs.configure(settings.log_level, as_json=settings.log_json)
+    worker = MeteredDispatcher(
+        settings, batch_size=batch_size, poll_interval=poll_interval, name=name
+    )
+    if metrics_port is not None:
+        prometheus_client.start_http_server(
+            metrics_port, addr=metrics_host, registry=metrics.collecting_registry()
+        )
+    raise typer.Exit(code=worker.run(once=once))
+
+
+@cli.command("create-wg-key")
+def create_wg_key(
+    group: Annotated[str, typer.Option(help="working group id, e.g. cj-cft")],
+    name: Annotated[str | None, typer.Option(help="label for the group's system")] = None,
+) -> None:
+    """Create a working-group API key; the key is printed once, alone on the last line."""
+    with _session(get_settings()) as session:
+        try:
+            issued = group_keys.create_key(session, working_group_id=group, name=name)
+        except AppError as exc:
+            _fail(exc)
+            return
+    typer.echo(f"working-group key {issued.key_row.id} for {issued.key_row.working_group_id} "
+               f"({issued.key_row.name}); store it now, it is not shown again:")
+    typer.echo(issued.key)
+
+
+@cli.command("revoke-wg-key")
+def revoke_wg_key(key_id: uuid.UUID) -> None:
+    """Revoke a working-group API key by its id."""
+    with _session(get_settings()) as session:
+        try:
+            row = group_keys.revoke_key(session, key_id)
+        except AppError as exc:
+            _fail(exc)
+            return
+    typer.echo(f"working-group key {row.id} revoked")
 
 
 def main() -> None:

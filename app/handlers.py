@@ -62,6 +62,12 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and not web.wants_html(request):
+        # Starlette and FastAPI answer 400 for a body they cannot parse (bytes that are not
+        # UTF-8, a multipart body with too many files or fields): invalid input, so 422 like
+        # every other malformed payload, with the same shape of detail.
+        detail = [{"loc": ["body"], "msg": str(exc.detail), "type": "body_not_parsable"}]
+        return _json(422, "validation_error", detail)
     code = _HTTP_CODES.get(exc.status_code, "error")
     if web.wants_html(request):
         return web.error_page(request, exc.status_code, code, str(exc.detail))
@@ -92,9 +98,10 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         request_id_var.get(),
         exc_info=exc,
     )
-    return _json(
-        500, "internal_error", f"unexpected error; quote request id {request_id_var.get()}"
-    )
+    request_id = request_id_var.get()
+    # Starlette sends this response outside the middleware that adds the header.
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return _json(500, "internal_error", f"unexpected error; quote request id {request_id}", headers)
 
 
 def install(app: FastAPI) -> None:

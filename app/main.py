@@ -7,15 +7,33 @@ import redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import handlers, health, web
-from app import models  # noqa: F401  (registers every table before the first query)
+from app import (
+    docs,
+    handlers,
+    health,
+    metrics,
+    models,  # noqa: F401  (registers every table before the first query)
+    observability,
+    web,
+)
 from app.catalogue.loader import get_catalogue
+from app.dashboards import router as dashboards_router
 from app.db import make_engine, make_sessionmaker
+from app.desk import admin_router as desk_admin_router
+from app.desk import model_router as desk_model_router
+from app.desk import pages as desk_pages
+from app.desk import router as desk_router
+from app.dispatch import router as dispatch_router
 from app.intake import router as intake_router
-from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.ratelimit import RateLimiter
 from app.settings import Settings, get_settings
 from app.triage.provider import ClassifierProvider
+from app.webhooks import router as webhooks_router
 
 DESCRIPTION = """
 Member State portals submit requests for counter-terrorism technical assistance under
@@ -61,16 +79,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.templates = web.make_templates()
+    app.state.metric_sources = observability.default_sources()
+    # The vendored Swagger UI is mounted first: the /static mount would otherwise claim it.
+    app.mount("/static/swagger", StaticFiles(directory=str(docs.SWAGGER_ASSETS)), name="swagger")
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     handlers.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(docs.router)
     app.include_router(intake_router.router)
+    desk_pages.install(app)
+    app.include_router(desk_router.router)
+    app.include_router(desk_model_router.router)
+    app.include_router(desk_admin_router.router)
+    app.include_router(dispatch_router.router)
+    app.include_router(webhooks_router.router)
+    app.include_router(dashboards_router.router)
     multipart_limit = settings.max_attachments * settings.max_attachment_bytes + 1024 * 1024
     app.add_middleware(
         BodySizeLimitMiddleware, json_limit=settings.max_json_bytes, multipart_limit=multipart_limit
     )
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

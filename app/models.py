@@ -2,7 +2,9 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import DeskSession, LoginAttempt, PortalClient, User
+from app.dashboards.models import MonthSnapshot, RequestFact
 from app.db import Base
+from app.desk.models import DeskJob, Review
 from app.dispatch.models import Assignment, OutboxEntry, WorkingGroupKey
 from app.intake.models import (
     AssistanceRequest,
@@ -21,14 +23,18 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "DeskJob",
     "DeskSession",
     "LoginAttempt",
     "ModelVersion",
+    "MonthSnapshot",
     "OutboxEntry",
     "PortalClient",
     "ReferenceCounter",
+    "RequestFact",
     "RequestArea",
     "RequestParagraph",
+    "Review",
     "RoutingRule",
     "TrainingExample",
     "TriageResult",

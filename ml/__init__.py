@@ -1,0 +1,1 @@
+"""Triage model: features, training, evaluation, artefacts and serving; imports nothing from app."""

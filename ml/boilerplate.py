@@ -55,12 +55,11 @@ class Formula:
     whole_sentence: bool = False
 
 
-def _f(
-    hints: str, anchor: str, end: str | None = None, *, whole_sentence: bool = False
-) -> Formula:
+def _f(hints: str, anchor: str, end: str | None = None, *, whole_sentence: bool = False) -> Formula:
     """`hints`: words, one of which the case-folded text must hold for the anchor to be tried."""
-    return Formula(tuple(hints.split()), _compile(anchor), _compile(end) if end else None,
-                   whole_sentence)
+    return Formula(
+        tuple(hints.split()), _compile(anchor), _compile(end) if end else None, whole_sentence
+    )
 
 
 FORMULAS: tuple[Formula, ...] = (
@@ -76,8 +75,12 @@ FORMULAS: tuple[Formula, ...] = (
         r"\bconsideration\b\.?",
         whole_sentence=True,
     ),
-    _f("assurance", r"\b(?:please\s+)?accept,?[^\n.]{0,80}?\bassurances?\s+of\b", r"\bconsideration\b\.?",
-       whole_sentence=True),
+    _f(
+        "assurance",
+        r"\b(?:please\s+)?accept,?[^\n.]{0,80}?\bassurances?\s+of\b",
+        r"\bconsideration\b\.?",
+        whole_sentence=True,
+    ),
     _f("honour honor", r"\bi\s+have\s+the\s+honou?r\s+(?:to|of)\s+"),
     # French: "… présente ses compliments à … et a l'honneur de …"
     _f(
@@ -91,8 +94,12 @@ FORMULAS: tuple[Formula, ...] = (
         r"\bconsidération\b\.?",
         whole_sentence=True,
     ),
-    _f("agréer", r"\b(?:veuillez|je\s+vous\s+prie\s+d['’])\s*agréer\b",
-       r"\b(?:considération|salutations|sentiments)\b[^.\n]{0,60}\.?", whole_sentence=True),
+    _f(
+        "agréer",
+        r"\b(?:veuillez|je\s+vous\s+prie\s+d['’])\s*agréer\b",
+        r"\b(?:considération|salutations|sentiments)\b[^.\n]{0,60}\.?",
+        whole_sentence=True,
+    ),
     _f("honneur", r"\bj['’]ai\s+l['’]honneur\s+(?:de\s+|d['’])"),
     # Spanish: "… saluda atentamente a … y tiene el honor de …"
     _f(
@@ -107,8 +114,12 @@ FORMULAS: tuple[Formula, ...] = (
         r"\bconsideración\b\.?",
         whole_sentence=True,
     ),
-    _f("propicia aprovecho", r"\b(?:hago\s+propicia|hace\s+propicia|aprovecho)\s+(?:la|esta)\s+(?:ocasión|oportunidad)\b",
-       r"\bconsideración\b\.?", whole_sentence=True),
+    _f(
+        "propicia aprovecho",
+        r"\b(?:hago\s+propicia|hace\s+propicia|aprovecho)\s+(?:la|esta)\s+(?:ocasión|oportunidad)\b",
+        r"\bconsideración\b\.?",
+        whole_sentence=True,
+    ),
     _f("tengo", r"\btengo\s+el\s+(?:honor|agrado)\s+de\s+"),
     # Russian: "… свидетельствует свое уважение … и имеет честь …"
     _f(
@@ -153,7 +164,7 @@ _ADDRESS_LINES = (
     r"|معالي|سعادة|حضرة|السيد|السيدة|الاستاذ|الزملاء|الزميل|الزميلة|الاخوة|الأعزاء|بعد\s+التحية"
 )
 SALUTATION_LINES = _compile(
-    rf"^[^\S\n]*(?:(?:{_BARE_GREETINGS})[,:،：!！.]?|(?:{_ADDRESS_LINES})[^\n]{{0,100}}?[,:،：!！])"
+    rf"^[^\S\n]*(?:(?:{_BARE_GREETINGS})[,:،：!！.，]?|(?:{_ADDRESS_LINES})[^\n]{{0,100}}?[,:،：!！，])"
     r"[^\S\n]*$\n?",
     multiline=True,
 )
@@ -171,6 +182,6 @@ CLOSING_LINES = _compile(
     r"|с\s+уважением|с\s+наилучшими\s+пожеланиями|искренне\s+ваш[аи]?|заранее\s+(?:благодар\w*|спасибо)|спасибо"
     r"|此致|敬礼|此致敬礼|顺致崇高敬意|顺颂(?:时祺|商祺)|谨致问候|祝好|特此函达"
     r"|مع\s+(?:خالص|فائق|اطيب)\s[^\n]{0,60}|(?:و)?شكرا(?:\s+لكم)?|مع\s+(?:الشكر|التحية|التقدير)(?:\s+والتقدير)?|(?:و)?السلام\s+عليكم[^\n]{0,40}"
-    r")[,.:،。!！]?[^\S\n]*$\n?",
+    r")[,.:،。!！，]?[^\S\n]*$\n?",
     multiline=True,
 )

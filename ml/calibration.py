@@ -1,10 +1,9 @@
-"""Probability calibration (Platt and isotonic), stored as plain arrays, and calibration error."""
+"""Probability calibration (Platt scaling) and expected calibration error."""
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.isotonic import IsotonicRegression
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -14,8 +13,9 @@ def sigmoid(z: FloatArray) -> FloatArray:
     return out
 
 
-def fit_platt(scores: FloatArray, labels: FloatArray, weights: FloatArray | None = None,
-              iterations: int = 50) -> tuple[float, float]:
+def fit_platt(
+    scores: FloatArray, labels: FloatArray, weights: FloatArray | None = None, iterations: int = 50
+) -> tuple[float, float]:
     """Slope and offset of P(y=1 | s) = sigmoid(a·s + b), fitted by Newton's method.
 
     Targets use Platt's prior correction, so a class with few or no positives still gets a
@@ -31,8 +31,9 @@ def fit_platt(scores: FloatArray, labels: FloatArray, weights: FloatArray | None
         g = w * (p - target)
         h = w * np.maximum(p * (1.0 - p), 1e-12)
         grad = np.array([np.dot(g, scores), g.sum()])
-        hess = np.array([[np.dot(h, scores * scores), np.dot(h, scores)],
-                         [np.dot(h, scores), h.sum()]]) + 1e-9 * np.eye(2)
+        hess = np.array(
+            [[np.dot(h, scores * scores), np.dot(h, scores)], [np.dot(h, scores), h.sum()]]
+        ) + 1e-9 * np.eye(2)
         step = np.linalg.solve(hess, grad)
         a, b = a - float(step[0]), b - float(step[1])
         if float(np.abs(step).max()) < 1e-8:
@@ -40,27 +41,19 @@ def fit_platt(scores: FloatArray, labels: FloatArray, weights: FloatArray | None
     return a, b
 
 
-def fit_platt_columns(scores: FloatArray, labels: FloatArray, weights: FloatArray | None = None
-                      ) -> tuple[FloatArray, FloatArray]:
+def fit_platt_columns(
+    scores: FloatArray, labels: FloatArray, weights: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
     pairs = [fit_platt(scores[:, j], labels[:, j], weights) for j in range(scores.shape[1])]
-    return (np.array([p[0] for p in pairs], dtype=np.float64),
-            np.array([p[1] for p in pairs], dtype=np.float64))
+    return (
+        np.array([p[0] for p in pairs], dtype=np.float64),
+        np.array([p[1] for p in pairs], dtype=np.float64),
+    )
 
 
-def fit_isotonic(scores: FloatArray, labels: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Knots (x, y) of a non-decreasing map from score to probability, for `np.interp`."""
-    model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    model.fit(scores, labels)
-    xs = np.asarray(model.X_thresholds_, dtype=np.float64)
-    ys = np.asarray(model.y_thresholds_, dtype=np.float64)
-    if len(xs) < 2:
-        value = float(ys[0]) if len(ys) else float(labels.mean())
-        return np.array([0.0, 1.0]), np.array([value, value])
-    return xs, ys
-
-
-def expected_calibration_error(confidence: FloatArray, correct: FloatArray, bins: int = 10
-                               ) -> float:
+def expected_calibration_error(
+    confidence: FloatArray, correct: FloatArray, bins: int = 10
+) -> float:
     """Weighted mean gap between confidence and accuracy over equal-width bins."""
     if len(confidence) == 0:
         return 0.0

@@ -14,8 +14,10 @@ from ml.labels import LANGUAGES, OUT_OF_SCOPE, LabelSpace
 
 CORPUS_ROOT = Path(__file__).resolve().parent / "data" / "corpus"
 # Keyword examples are terse and hand-picked: they steer the model toward the catalogue's
-# vocabulary without outvoting full requests.
-KEYWORD_WEIGHT = 0.5
+# vocabulary. Cross-validation is flat between 0.4 and 3: the higher weight is kept because
+# requests nobody on the team wrote lean on that official vocabulary more than on our wording.
+KEYWORD_WEIGHT = 1.5
+KEYWORDS_PER_EXAMPLE = 3
 KEYWORD_PROVENANCE = "catalogue keywords"
 
 
@@ -93,7 +95,9 @@ def corpus_hash(examples: Iterable[Example]) -> str:
     return digest.hexdigest()
 
 
-def validate(examples: Sequence[Example], label_space: LabelSpace) -> list[str]:
+def validate(
+    examples: Sequence[Example], label_space: LabelSpace, *, check_language: bool = True
+) -> list[str]:
     """Problems found in the records (empty when the corpus is consistent)."""
     problems: list[str] = []
     known_areas = set(label_space.area_ids)
@@ -103,7 +107,7 @@ def validate(examples: Sequence[Example], label_space: LabelSpace) -> list[str]:
             problems.append(f"{example_id}: id used {count} times")
     for e in examples:
         where = f"{e.id}:"
-        if e.language not in LANGUAGES:
+        if check_language and e.language not in LANGUAGES:
             problems.append(f"{where} unknown language {e.language!r}")
         if not e.text.strip():
             problems.append(f"{where} empty text")
@@ -131,22 +135,21 @@ def validate(examples: Sequence[Example], label_space: LabelSpace) -> list[str]:
 
 
 def keyword_examples(label_space: LabelSpace) -> list[Example]:
-    """Short examples made of each area's catalogue keywords, one per keyword and language.
+    """Short examples made of each area's catalogue keywords, a few keywords per example.
 
-    Each language also gets one example joining all its keywords, so the model sees the
-    keywords together the way a real request mentions several of them.
+    Grouping keeps the training set small (one example per keyword cost twice the training
+    time for no measured gain) while each keyword still carries real weight.
     """
     examples: list[Example] = []
     for area in label_space.areas:
         for language, words in sorted(area.keywords.items()):
             phrases = [w.strip() for w in words if w.strip()]
-            texts = [*phrases, " ; ".join(phrases)] if len(phrases) > 1 else phrases
-            for number, text in enumerate(texts):
+            for start in range(0, len(phrases), KEYWORDS_PER_EXAMPLE):
                 examples.append(
                     Example(
-                        id=f"kw-{area.id}-{language}-{number:03d}",
+                        id=f"kw-{area.id}-{language}-{start // KEYWORDS_PER_EXAMPLE:03d}",
                         language=language,
-                        text=text,
+                        text=" ; ".join(phrases[start : start + KEYWORDS_PER_EXAMPLE]),
                         areas=(area.id,),
                         paragraphs=(area.core_paragraph,),
                         form="keywords",

@@ -34,8 +34,9 @@ def summarize(
     in_scope = [e.in_scope for e in examples]
     hit = [e.in_scope and p in e.areas for e, p in zip(examples, predicted, strict=True)]
     primary = [e.in_scope and p == e.primary_area for e, p in zip(examples, predicted, strict=True)]
-    para_hit = [bool(e.paragraphs) and e.paragraphs[0] in t for e, t in zip(examples, top3,
-                                                                             strict=True)]
+    para_hit = [
+        bool(e.paragraphs) and e.paragraphs[0] in t for e, t in zip(examples, top3, strict=True)
+    ]
     auto = [d == AUTO_ROUTED for d in decisions]
     n_in = sum(in_scope)
     n_out = len(examples) - n_in
@@ -57,8 +58,10 @@ def summarize(
         for lang in sorted({e.language for e in examples})
     }
     truth = [e.primary_area for e in examples]
-    guess = [OUT_OF_SCOPE if d == OUT_OF_SCOPE_DECISION else p
-             for d, p in zip(decisions, predicted, strict=True)]
+    guess = [
+        OUT_OF_SCOPE if d == OUT_OF_SCOPE_DECISION else p
+        for d, p in zip(decisions, predicted, strict=True)
+    ]
     per_area: dict[str, dict[str, float]] = {}
     for area in [*area_ids, OUT_OF_SCOPE]:
         tp = sum(t == area and g == area for t, g in zip(truth, guess, strict=True))
@@ -84,7 +87,8 @@ def summarize(
         if e.in_scope and p not in e.areas
     )
     confusions.update(
-        (OUT_OF_SCOPE, p) for e, p, d in zip(examples, predicted, decisions, strict=True)
+        (OUT_OF_SCOPE, p)
+        for e, p, d in zip(examples, predicted, decisions, strict=True)
         if not e.in_scope and d == AUTO_ROUTED
     )
     auto_rows = [i for i in range(len(examples)) if auto[i]]
@@ -100,17 +104,22 @@ def summarize(
             sum(not auto[i] for i in range(len(examples)) if not in_scope[i]), n_out
         ),
         "out_of_scope_recall": _ratio(
-            sum(decisions[i] == OUT_OF_SCOPE_DECISION for i in range(len(examples))
-                if not in_scope[i]), n_out
+            sum(
+                decisions[i] == OUT_OF_SCOPE_DECISION
+                for i in range(len(examples))
+                if not in_scope[i]
+            ),
+            n_out,
         ),
         "in_scope_marked_out": _ratio(
-            sum(decisions[i] == OUT_OF_SCOPE_DECISION for i in range(len(examples))
-                if in_scope[i]), n_in
+            sum(decisions[i] == OUT_OF_SCOPE_DECISION for i in range(len(examples)) if in_scope[i]),
+            n_in,
         ),
         "decisions": {d: sum(x == d for x in decisions) for d in DECISIONS},
         "ece": expected_calibration_error(scores.route, correct),
-        "ece_top_area": expected_calibration_error(scores.areas.max(axis=1)
-                                                   if len(examples) else correct, correct),
+        "ece_top_area": expected_calibration_error(
+            scores.areas.max(axis=1) if len(examples) else correct, correct
+        ),
         "per_language": per_language,
         "per_area": per_area,
         "per_paragraph": per_paragraph,
@@ -120,10 +129,14 @@ def summarize(
     }
 
 
-def evaluate(model_or_classifier: TrainedModel | Classifier, examples: Sequence[Example]
-             ) -> dict[str, Any]:
-    classifier = (model_or_classifier if isinstance(model_or_classifier, Classifier)
-                  else Classifier.from_model(model_or_classifier))
+def evaluate(
+    model_or_classifier: TrainedModel | Classifier, examples: Sequence[Example]
+) -> dict[str, Any]:
+    classifier = (
+        model_or_classifier
+        if isinstance(model_or_classifier, Classifier)
+        else Classifier.from_model(model_or_classifier)
+    )
     model = classifier.model
     scores, decisions, _ = classifier.score_texts([e.text for e in examples])
     return summarize(examples, model.area_ids, model.paragraph_numbers, scores, decisions)
@@ -143,7 +156,8 @@ def format_report(metrics: dict[str, Any]) -> str:
         f"out of scope not auto {metrics['out_of_scope_not_auto']:.3f}  "
         f"(marked out of scope {metrics['out_of_scope_recall']:.3f}; "
         f"in scope marked out {metrics['in_scope_marked_out']:.3f})",
-        f"calibration error     {metrics['ece']:.3f}  (top-area score {metrics['ece_top_area']:.3f})",
+        f"calibration error     {metrics['ece']:.3f}  "
+        f"(top-area score {metrics['ece_top_area']:.3f})",
         "decisions             " + ", ".join(f"{k} {v}" for k, v in metrics["decisions"].items()),
         "",
         f"{'language':<10}{'n':>6}{'top-1':>8}{'primary':>9}{'hit@3':>8}{'auto P':>8}{'cover':>8}",
@@ -155,11 +169,19 @@ def format_report(metrics: dict[str, Any]) -> str:
         )
     lines += ["", f"{'area':<26}{'support':>8}{'prec':>8}{'recall':>8}{'f1':>8}"]
     for area, m in metrics["per_area"].items():
-        lines.append(f"{area:<26}{m['support']:>8}{m['precision']:>8.3f}{m['recall']:>8.3f}"
-                     f"{m['f1']:>8.3f}")
-    lines += ["", "paragraph hit@3: " + "  ".join(
-        f"¶{k} {v['hit3']:.2f}/{v['support']}" for k, v in metrics["per_paragraph"].items())]
+        lines.append(
+            f"{area:<26}{m['support']:>8}{m['precision']:>8.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}"
+        )
+    lines += [
+        "",
+        "paragraph hit@3: "
+        + "  ".join(
+            f"¶{k} {v['hit3']:.2f}/{v['support']}" for k, v in metrics["per_paragraph"].items()
+        ),
+    ]
     if metrics["confusions"]:
         lines += ["", "most frequent confusions (primary -> predicted):"]
-        lines += [f"  {c['primary']} -> {c['predicted']}: {c['count']}" for c in metrics["confusions"]]
+        lines += [
+            f"  {c['primary']} -> {c['predicted']}: {c['count']}" for c in metrics["confusions"]
+        ]
     return "\n".join(lines)

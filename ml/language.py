@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
@@ -16,7 +17,15 @@ _CODES: dict[Language, str] = {
 }
 # A request states its language within its first lines; reading more costs time and, on
 # mixed-script text, lets quoted names outvote the prose.
-SAMPLE_CHARS = 600
+SAMPLE_CHARS = 150
+# Among the six languages Arabic, Chinese and Russian each own their script: counting
+# letters settles them without the statistical model, which then only separates en/fr/es.
+_SCRIPTS = (
+    ("ar", re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]")),
+    ("zh", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("", re.compile(r"[A-Za-z\u00c0-\u024f]")),
+)
 
 _lock = threading.Lock()
 _detector: LanguageDetector | None = None
@@ -27,20 +36,23 @@ def _get_detector() -> LanguageDetector:
     if _detector is None:
         with _lock:
             if _detector is None:
-                # Low-accuracy mode uses trigrams only: measured as accurate as high mode on
-                # the corpus (request texts are long) and it loads far smaller models.
+                # Low-accuracy mode (trigrams only) made no error on the 2,962 corpus texts
+                # from 150 characters up, like high-accuracy mode, and loads smaller models.
                 _detector = (
-                    LanguageDetectorBuilder.from_languages(*_CODES)
-                    .with_low_accuracy_mode()
-                    .build()
+                    LanguageDetectorBuilder.from_languages(*_CODES).with_low_accuracy_mode().build()
                 )
     return _detector
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text's language among ar, zh, en, fr, ru, es; None if it has no letters."""
+    """ISO 639-1 code among ar, zh, en, fr, ru, es; None when the text has no letters."""
     first = next((i for i, ch in enumerate(text) if ch.isalpha()), None)
     if first is None:
         return None
-    language = _get_detector().detect_language_of(text[first : first + SAMPLE_CHARS])
+    sample = text[first : first + SAMPLE_CHARS]
+    counts = [(len(pattern.findall(sample)), code) for code, pattern in _SCRIPTS]
+    count, code = max(counts)
+    if count and code:
+        return code
+    language = _get_detector().detect_language_of(sample)
     return _CODES.get(language) if language is not None else None

@@ -33,7 +33,9 @@ _MAP = {
     # Russian writers drop the diaeresis freely.
     "ё": "е",
 }
-_DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)}
+_DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {
+    chr(0x06F0 + i): str(i) for i in range(10)
+}
 _TABLE = str.maketrans({**{c: None for c in _DELETE}, **_MAP, **_DIGITS})
 _BLANK_LINES = re.compile(r"[ \t]*\n(?:[ \t]*\n)+")
 _REACH = 400  # how far a formula's end may be from its anchor, and a sentence start before it
@@ -42,27 +44,29 @@ _HEAD = 400
 _TAIL = 700
 
 
+def fold(text: str) -> str:
+    """`normalize` but with whitespace kept, so `strip_boilerplate` still sees the lines."""
+    return unicodedata.normalize("NFKC", text).translate(_TABLE).casefold()
+
+
 def normalize(text: str) -> str:
-    """NFKC, Arabic and Cyrillic folding, invisible characters removed, whitespace and case folded."""
-    text = unicodedata.normalize("NFKC", text).translate(_TABLE)
-    return " ".join(text.casefold().split())
+    """NFKC; Arabic and Cyrillic forms folded; invisible marks dropped; case and spaces folded."""
+    return " ".join(fold(text).split())
 
 
 def _sentence_start(text: str, anchor: int) -> int:
     floor = max(0, anchor - _REACH)
-    for position in range(anchor - 1, floor - 1, -1):
-        if text[position] in SENTENCE_ENDS:
-            return position + 1
+    boundary = max(text.rfind(end, floor, anchor) for end in SENTENCE_ENDS)
+    if boundary >= 0:
+        return boundary + 1
     # No sentence boundary close enough: remove only from the anchor, never a long stretch.
     return floor if floor == 0 else anchor
 
 
 def _sentence_end(text: str, start: int) -> int:
     limit = min(len(text), start + _REACH)
-    for position in range(start, limit):
-        if text[position] in SENTENCE_ENDS:
-            return position + 1
-    return limit
+    found = [p for p in (text.find(end, start, limit) for end in SENTENCE_ENDS) if p >= 0]
+    return min(found) + 1 if found else limit
 
 
 def _remove_formula(text: str, formula: Formula) -> str:
@@ -90,9 +94,8 @@ def _remove_signature(text: str) -> str:
     """Drop valediction lines and the short signature block after the last of them."""
     cut = text.rfind("\n", 0, max(0, len(text) - _TAIL)) + 1
     head, tail = text[:cut], text[cut:]
-    last = None
-    for last in CLOSING_LINES.finditer(tail):
-        pass
+    matches = list(CLOSING_LINES.finditer(tail))
+    last = matches[-1] if matches else None
     if last is None:
         return text
     after = tail[last.end() :]
@@ -106,7 +109,11 @@ def strip_boilerplate(text: str) -> str:
 
     Works on raw or normalised text; the caller keeps the original for display.
     """
-    probe = text.translate(_TABLE).casefold()
+    return strip_folded(text, text.translate(_TABLE).casefold())
+
+
+def strip_folded(text: str, probe: str) -> str:
+    """`strip_boilerplate` given `probe`, the text folded, which may be the text itself."""
     for formula in FORMULAS:
         if any(hint in probe for hint in formula.hints):
             text = _remove_formula(text, formula)

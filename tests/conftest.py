@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from app.auth.models import User
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,11 @@ PG_URL = os.environ.get("TRIAGE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TRIAGE_TEST_REDIS_URL")
 # Tables whose rows tests create; reference data (working groups, routing, models) stays.
 MUTABLE_TABLES = (
+    "dashboard_request_facts",
+    "dashboard_month_snapshots",
+    "reviews",
+    "desk_jobs",
+    "login_attempts",
     "webhook_attempts",
     "webhook_deliveries",
     "webhook_subscriptions",
@@ -179,6 +185,8 @@ def _clean(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} CASCADE"))
         else:
+            # A duplicate points at its original (ON DELETE RESTRICT, checked row by row).
+            conn.execute(text("UPDATE assistance_requests SET duplicate_of_id = NULL"))
             for table in MUTABLE_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
 
@@ -232,3 +240,25 @@ def live_server(settings: Settings) -> Iterator[str]:
 def live(live_server: str, api: TestClient) -> str:
     """The live server's base URL; the database is cleaned after the test like `api`."""
     return live_server
+
+
+@pytest.fixture
+def desk(api: TestClient) -> Iterator[TestClient]:
+    """The app client without any desk cookie; its cookies are dropped again after the test."""
+    api.cookies.clear()
+    yield api
+    api.cookies.clear()
+
+
+@pytest.fixture
+def officer(session: Session) -> User:
+    from tests import factories
+
+    return factories.user(session, username="officer", role="officer")
+
+
+@pytest.fixture
+def desk_admin(session: Session) -> User:
+    from tests import factories
+
+    return factories.user(session, username="chief", role="admin")

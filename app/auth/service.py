@@ -39,6 +39,11 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def digest_key(key: str) -> str:
+    """The stored form of an API key; working-group keys are hashed the same way."""
+    return _digest(key)
+
+
 def create_api_key(
     session: Session, *, state_iso3: str, name: str | None = None, known_states: frozenset[str]
 ) -> IssuedKey:

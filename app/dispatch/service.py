@@ -1,22 +1,32 @@
-"""Planning dispatch: assignments per working group and their outbox rows, in the caller's
-transaction, so a routed request and its delivery promise commit together."""
+"""Dispatch use cases: planning assignments and their outbox rows (in the caller's
+transaction), and publishing due outbox rows to the working groups' queues."""
 
+import random
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+import redis
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.dispatch.models import Assignment, OutboxEntry
+from app.audit import service as audit
+from app.db import utcnow
+from app.dispatch import progress
+from app.dispatch.models import Assignment, AssignmentStatus, OutboxEntry
+from app.dispatch.progress import aggregate_status as aggregate_status  # used by app.demo
+from app.dispatch.streams import STREAM_PREFIX as STREAM_PREFIX  # other parts name streams here
+from app.dispatch.streams import Publication, StreamQueue, entry_fields
+from app.dispatch.streams import stream_name as stream_name
 from app.intake.models import AssistanceRequest
 from app.intake.schemas import TriageRead
 from app.routing.service import Route
+from app.webhooks import service as webhooks
 
 # A secondary area this likely, routed to another group, co-assigns the request there.
 CO_ASSIGN_SCORE = 0.6
-STREAM_PREFIX = "triage:wg:"
-
-
-def stream_name(working_group_id: str) -> str:
-    return f"{STREAM_PREFIX}{working_group_id}"
+DISPATCH_TOPIC = "dispatch"
+GROUP_DISPATCHED_EVENT = "assignment.dispatched"
 
 
 def groups_for(triage: TriageRead, routes: dict[str, Route]) -> list[str]:
@@ -67,9 +77,138 @@ def plan(
             OutboxEntry(
                 request_id=request.id,
                 working_group_id=group,
-                topic="dispatch",
+                topic=DISPATCH_TOPIC,
                 payload=entry_payload(request, triage, group, primary=index == 0),
             )
         )
         assignments.append(assignment)
     return assignments
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: attempt n waits between half and all of base·2^(n-1)."""
+
+    base: float
+    cap: float
+
+    def delay(self, attempt: int) -> float:
+        ceiling = min(self.cap, self.base * 2.0 ** max(0, min(attempt - 1, 30)))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    claimed: int
+    published: int
+    error: str | None = None
+
+
+def publish_due(
+    session: Session, *, queue: StreamQueue | None, batch_size: int, worker: str, retry: Backoff
+) -> BatchOutcome:
+    """Claim due outbox rows, publish them, mark them and their assignments dispatched; commits.
+
+    Rows are locked `FOR UPDATE SKIP LOCKED`, so dispatchers on several machines share the
+    work. Publishing is idempotent per request and stream, so a batch that is published but
+    not committed (a crash, a lost database) is published again without duplicates. When the
+    queue is down the rows stay unpublished with their attempt counted and a later
+    `available_at`; database errors propagate to the caller.
+    """
+    now = utcnow()
+    rows = list(
+        session.scalars(
+            select(OutboxEntry)
+            .where(
+                OutboxEntry.published_at.is_(None),
+                OutboxEntry.available_at <= now,
+                OutboxEntry.topic == DISPATCH_TOPIC,
+            )
+            .order_by(OutboxEntry.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not rows:
+        session.commit()
+        return BatchOutcome(0, 0)
+    by_key = {
+        (a.request_id, a.working_group_id): a
+        for a in session.scalars(
+            select(Assignment).where(Assignment.request_id.in_({r.request_id for r in rows}))
+        )
+    }
+    pairs = [(row, by_key.get((row.request_id, row.working_group_id))) for row in rows]
+    live = [(row, a) for row, a in pairs if a is not None]
+    try:
+        entry_ids: list[str | None] = (
+            list(
+                queue.publish(
+                    [
+                        Publication(
+                            row.working_group_id,
+                            str(row.request_id),
+                            entry_fields(row.payload, assignment_id=str(a.id)),
+                        )
+                        for row, a in live
+                    ]
+                )
+            )
+            if queue is not None and live
+            else [None] * len(live)
+        )
+    except redis.RedisError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        for row in rows:
+            row.attempts += 1
+            row.last_error = error
+            row.available_at = now + timedelta(seconds=retry.delay(row.attempts))
+        session.commit()
+        return BatchOutcome(len(rows), 0, error)
+    for row, assignment in pairs:
+        row.published_at = now
+        row.attempts += 1
+        row.last_error = None if assignment else "no assignment for this working group"
+    dispatched = []
+    for (row, assignment), entry_id in zip(live, entry_ids, strict=True):
+        if assignment.status != AssignmentStatus.PENDING:
+            continue
+        assignment.status = AssignmentStatus.DISPATCHED.value
+        assignment.dispatched_at = now
+        assignment.stream_entry_id = entry_id
+        dispatched.append((row, assignment))
+        audit.record(
+            session,
+            action="assignment.dispatched",
+            actor_type="dispatcher",
+            actor_id=worker[:80],
+            request_id=assignment.request_id,
+            details={
+                "working_group": assignment.working_group_id,
+                "assignment_id": str(assignment.id),
+                "stream_entry_id": entry_id,
+            },
+        )
+    session.flush()
+    changes = progress.sync_request_statuses(
+        session, {a.request_id for _, a in dispatched}, now=now
+    )
+    fanout = webhooks.Fanout(
+        session,
+        working_group_ids={a.working_group_id for _, a in dispatched},
+        portal_client_ids={c.portal_client_id for c in changes},
+    )
+    for row, assignment in dispatched:
+        fanout.emit(
+            event=GROUP_DISPATCHED_EVENT,
+            request_id=assignment.request_id,
+            working_group_id=assignment.working_group_id,
+            payload={
+                **row.payload,
+                "assignment_id": str(assignment.id),
+                "dispatched_at": now.isoformat(),
+            },
+        )
+    progress.emit_status_changes(fanout, changes)
+    session.commit()
+    return BatchOutcome(len(rows), len(live))

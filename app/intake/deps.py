@@ -7,6 +7,7 @@ from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from app.deps import SettingsDep
@@ -51,6 +52,9 @@ async def _parse_multipart(request: Request, max_files: int, max_bytes: int) -> 
         form = await request.form(max_files=max_files, max_fields=20)
     except MultiPartException as exc:
         raise InvalidInput(f"malformed multipart body: {exc.message}") from exc
+    except HTTPException as exc:
+        # Starlette reports a malformed body or too many parts as a bare 400.
+        raise InvalidInput(f"multipart body refused: {exc.detail}") from exc
     fields: dict[str, Any] = {}
     files: list[UploadFile] = []
     for key, value in form.multi_items():
@@ -95,12 +99,15 @@ SubmissionDep = Annotated[ParsedSubmission, Depends(parse_submission)]
 PreviewDep = Annotated[AssistanceRequestCreate, Depends(parse_preview)]
 IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
 
+# Inline: no route takes the model as a body parameter, so FastAPI would not list it under
+# components and a $ref to it would dangle (clients and fuzzers then see no JSON body at all).
+CREATE_SCHEMA: dict[str, Any] = AssistanceRequestCreate.model_json_schema()
 REQUEST_BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"$ref": "#/components/schemas/AssistanceRequestCreate"}
+                "schema": CREATE_SCHEMA
             },
             "multipart/form-data": {
                 "schema": {
@@ -123,7 +130,7 @@ PREVIEW_BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/AssistanceRequestCreate"}}
+            "application/json": {"schema": CREATE_SCHEMA}
         },
     }
 }

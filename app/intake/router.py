@@ -41,9 +41,9 @@ ERRORS = {
     summary="Submit an assistance request",
 )
 def submit_request(
+    portal: CurrentPortal,  # first: a stranger is refused before the body is even parsed
     submission: SubmissionDep,
     session: SessionDep,
-    portal: CurrentPortal,
     classifier: ClassifierDep,
     catalogue: CatalogueDep,
     settings: SettingsDep,
@@ -114,9 +114,9 @@ def list_requests(
     summary="Triage a text without storing it",
 )
 def preview(
+    portal: CurrentPortal,
     body: PreviewDep,
     session: SessionDep,
-    portal: CurrentPortal,
     classifier: ClassifierDep,
     catalogue: CatalogueDep,
 ) -> TriageRead:

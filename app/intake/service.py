@@ -4,6 +4,7 @@ import base64
 import binascii
 import hashlib
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.audit import service as audit
 from app.auth.models import PortalClient
 from app.catalogue.loader import Catalogue
@@ -162,7 +164,9 @@ def submit(
     # Classification runs outside any transaction, so no lock is held while the model works.
     session.commit()
 
+    started = time.perf_counter()
     triage = classifier.predict(classification_text(body, attachments), language_hint=body.language)
+    classified_in = time.perf_counter() - started
     routes = routing_service.current_routes(session)
     read, review_reason = _decide(triage, routes, attachments)
     try:
@@ -186,6 +190,7 @@ def submit(
         if existing is None:
             raise
         return _replay(session, existing, fingerprint, catalogue)
+    metrics.record_decision(read.decision, request.primary_area, read.language, classified_in)
     attachments_read = [_attachment_read(a) for a in files]
     return Submission(
         read=_to_read(request, result, attachments=attachments_read, catalogue=catalogue),

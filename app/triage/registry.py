@@ -34,6 +34,19 @@ def read_card(directory: Path) -> dict[str, Any]:
     return card
 
 
+def newest_model_folder(directory: Path) -> Path:
+    """`directory` itself if it holds a card, else its newest sub-folder that does."""
+    if (directory / "card.json").exists():
+        return directory
+    folders = sorted(
+        (p.parent for p in directory.glob("*/card.json")),
+        key=lambda p: read_card(p).get("created_at", ""),
+    )
+    if not folders:
+        raise FileNotFoundError(f"no model (card.json) in {directory}")
+    return folders[-1]
+
+
 def register(
     session: Session,
     *,

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +140,7 @@ def cached_model(cache_root: Path, catalogue: Catalogue) -> Path:
     target = cache_root / f"model-{inputs_fingerprint()}"
     if (target / "card.json").exists():
         return target
+    _prune(cache_root, keep=target)
     model = ml_train.train(load_split("train"), label_space(catalogue))
     tmp = cache_root / f".{target.name}.{secrets.token_hex(4)}"
     artefact.save(model, tmp, validation_metrics=evaluate(model, load_split("validation")))
@@ -148,3 +150,13 @@ def cached_model(cache_root: Path, catalogue: Catalogue) -> Path:
         # Another process finished the same model first; theirs is as good as ours.
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _prune(cache_root: Path, *, keep: Path, older_than_seconds: float = 3600) -> None:
+    """Drop cached models of earlier inputs that nothing has touched for an hour."""
+    if not cache_root.exists():
+        return
+    cutoff = time.time() - older_than_seconds
+    for folder in cache_root.glob("model-*"):
+        if folder != keep and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Dashboards: the monthly workload, model quality, exports and the implementation report."""

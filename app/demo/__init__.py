@@ -1,0 +1,1 @@
+"""Synthetic traffic for demonstrations and benchmarks (`triage seed-demo --requests N`)."""

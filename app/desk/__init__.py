@@ -1,0 +1,1 @@
+"""The desk: officers' triage queue, request review and correction, model and administration."""

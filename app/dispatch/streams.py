@@ -1,0 +1,221 @@
+"""Redis Streams, the delivery channel: idempotent publishing, consumer-group claims with
+reclaiming of stale entries, acknowledgement, dead letters, and the dispatcher wake-up."""
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+log = logging.getLogger(__name__)
+
+STREAM_PREFIX = "triage:wg:"
+CONSUMER_GROUP = "coordinators"
+WAKE_KEY = "triage:dispatch:wake"
+# How many XAUTOCLAIM pages one claim scans for orphans before reading new ones.
+MAX_RECLAIM_PAGES = 5
+# An entry delivered by a claim whose database update never committed has no deadline in the
+# database; it is reclaimed once idle this long (the longest visibility timeout allowed).
+ORPHAN_IDLE_MS = 86_400_000
+
+# XADD only when this request was never published to this stream: a dispatcher that dies
+# between XADD and marking its outbox row gets the first entry's id back on its next try.
+PUBLISH_ONCE = """
+local existing = redis.call('HGET', KEYS[2], ARGV[1])
+if existing then return existing end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+redis.call('HSET', KEYS[2], ARGV[1], id)
+return id
+"""
+
+# Move an entry to the dead-letter stream only if this call is the one that acknowledges it,
+# so repeating the move after a failure never copies it twice.
+DEAD_LETTER_ONCE = """
+local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+if acked == 1 then redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3)) end
+return acked
+"""
+
+
+def stream_name(working_group_id: str) -> str:
+    return f"{STREAM_PREFIX}{working_group_id}"
+
+
+def published_key(working_group_id: str) -> str:
+    return f"{STREAM_PREFIX}{working_group_id}:published"
+
+
+def dead_letter_key(working_group_id: str) -> str:
+    return f"{STREAM_PREFIX}{working_group_id}:dead"
+
+
+def entry_fields(payload: dict[str, Any], *, assignment_id: str) -> dict[str, str]:
+    """Stream fields from an outbox payload: lists as JSON, booleans as true/false."""
+    fields: dict[str, str] = {}
+    for key, value in payload.items():
+        if isinstance(value, list | dict):
+            fields[key] = json.dumps(value, separators=(",", ":"))
+        elif isinstance(value, bool):
+            fields[key] = "true" if value else "false"
+        else:
+            fields[key] = "" if value is None else str(value)
+    fields["assignment_id"] = assignment_id
+    return fields
+
+
+@dataclass(frozen=True)
+class Publication:
+    working_group_id: str
+    request_id: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A stream entry handed to a consumer, with how often it has been delivered so far."""
+
+    entry_id: str
+    fields: dict[str, str]
+    times_delivered: int
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class StreamQueue:
+    """The working groups' streams on one Redis client (which raises RedisError when down)."""
+
+    def __init__(self, client: "redis.Redis") -> None:
+        self.client = client
+        self._publish = client.register_script(PUBLISH_ONCE)
+        self._dead_letter = client.register_script(DEAD_LETTER_ONCE)
+        self._groups: set[str] = set()
+
+    def publish(self, items: Sequence[Publication]) -> list[str]:
+        """Publish in one round trip; returns each item's entry id (the first one if repeated)."""
+        pipe = self.client.pipeline(transaction=False)
+        for item in items:
+            flat = [part for pair in item.fields.items() for part in pair]
+            self._publish(
+                keys=[stream_name(item.working_group_id), published_key(item.working_group_id)],
+                args=[item.request_id, *flat],
+                client=pipe,
+            )
+        return [_text(entry_id) for entry_id in pipe.execute()]
+
+    def _ensure_group(self, stream: str, *, force: bool = False) -> None:
+        if stream in self._groups and not force:
+            return
+        try:
+            self.client.xgroup_create(stream, CONSUMER_GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._groups.add(stream)
+
+    def claim(
+        self,
+        working_group_id: str,
+        *,
+        consumer: str,
+        count: int,
+        expired: Sequence[str] = (),
+        orphan_idle_ms: int = ORPHAN_IDLE_MS,
+    ) -> list[Delivered]:
+        """Up to `count` entries for `consumer`: first the `expired` ones (whose claim the
+        database says has lapsed), then orphans (delivered, but whose claim was never
+        recorded, idle longer than `orphan_idle_ms`), then new ones. Each comes with its
+        delivery count; expired ids no longer pending are left out."""
+        stream = stream_name(working_group_id)
+        self._ensure_group(stream)
+        try:
+            entries = self._read(stream, consumer, count, expired, orphan_idle_ms)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # Redis lost the group (a restart without persistence): make it again, once.
+            self._ensure_group(stream, force=True)
+            entries = self._read(stream, consumer, count, expired, orphan_idle_ms)
+        if not entries:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for entry_id, _ in entries:
+            pipe.xpending_range(stream, CONSUMER_GROUP, min=entry_id, max=entry_id, count=1)
+        counts = [rows[0]["times_delivered"] if rows else 1 for rows in pipe.execute()]
+        return [
+            Delivered(
+                entry_id=_text(entry_id),
+                fields={_text(k): _text(v) for k, v in fields.items()},
+                times_delivered=int(times),
+            )
+            for (entry_id, fields), times in zip(entries, counts, strict=True)
+        ]
+
+    def _read(
+        self, stream: str, consumer: str, count: int, expired: Sequence[str], orphan_idle_ms: int
+    ) -> list[tuple[Any, dict[Any, Any]]]:
+        entries: list[tuple[Any, dict[Any, Any]]] = []
+        if expired:
+            # XCLAIM moves only entries still pending, and counts the delivery.
+            taken: Any = self.client.xclaim(
+                stream, CONSUMER_GROUP, consumer, min_idle_time=0, message_ids=list(expired)
+            )
+            entries += [(entry_id, fields) for entry_id, fields in taken if fields]
+        cursor: Any = "0-0"
+        for _ in range(MAX_RECLAIM_PAGES):
+            if len(entries) >= count:
+                break
+            cursor, claimed, *_ = self.client.xautoclaim(
+                stream,
+                CONSUMER_GROUP,
+                consumer,
+                min_idle_time=orphan_idle_ms,
+                start_id=cursor,
+                count=count - len(entries),
+            )
+            entries += [(entry_id, fields) for entry_id, fields in claimed if fields]
+            if _text(cursor) == "0-0":
+                break
+        if len(entries) < count:
+            response: Any = self.client.xreadgroup(
+                CONSUMER_GROUP, consumer, {stream: ">"}, count=count - len(entries)
+            )
+            for _, fresh in response or []:
+                entries += fresh
+        return entries
+
+    def ack(self, working_group_id: str, entry_ids: Sequence[str]) -> None:
+        if entry_ids:
+            self.client.xack(stream_name(working_group_id), CONSUMER_GROUP, *entry_ids)
+
+    def dead_letter(self, working_group_id: str, entries: Sequence[Delivered]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for entry in entries:
+            extra = {
+                **entry.fields,
+                "original_id": entry.entry_id,
+                "times_delivered": str(entry.times_delivered),
+            }
+            flat = [part for pair in extra.items() for part in pair]
+            self._dead_letter(
+                keys=[stream_name(working_group_id), dead_letter_key(working_group_id)],
+                args=[CONSUMER_GROUP, entry.entry_id, *flat],
+                client=pipe,
+            )
+        pipe.execute()
+
+
+def wake(client: "redis.Redis | None") -> None:
+    """Nudge a waiting dispatcher after a commit; best effort, polling covers a lost nudge."""
+    if client is None:
+        return
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.lpush(WAKE_KEY, "1")
+        pipe.ltrim(WAKE_KEY, 0, 0)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.debug("dispatcher wake-up not sent: %s", type(exc).__name__)

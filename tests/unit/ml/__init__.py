@@ -1,0 +1,1 @@
+"""Tests of the ml package: data, text, behaviour, artefacts and quality."""
