@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint typecheck bench browser-deps clean
+.PHONY: install run test test-fast lint typecheck bench drills soak browser-deps clean
 
 install: $(STAMP)
 
@@ -43,9 +43,25 @@ lint: install
 typecheck: install
 	$(BIN)/mypy app ml
 
+# Each benchmark prints its figures as ratios against a baseline measured in the same run.
 bench: install
 	$(BIN)/python bench/bench_classifier.py
 	$(BIN)/python bench/bench_intake.py
+	$(BIN)/python bench/bench_dispatch.py
+	$(BIN)/python bench/bench_desk.py
+	$(BIN)/python bench/bench_dashboards.py
+	$(BIN)/python bench/bench_load.py
+
+# Fault drills on a scratch database and a Redis of their own; the PostgreSQL drill restarts
+# this machine's server.
+drills: install
+	$(BIN)/python bench/drill_api_kill.py
+	$(BIN)/python bench/drill_redis_restart.py
+	$(BIN)/python bench/drill_postgres_restart.py
+
+MINUTES ?= 10
+soak: install
+	$(BIN)/python bench/soak.py --minutes $(MINUTES)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -36,7 +36,8 @@ ADMIN_URL = os.environ.get(
 def scratch_database(prefix: str = "triage_bench") -> Iterator[str]:
     """A new PostgreSQL database for one benchmark run, dropped afterwards."""
     name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    # Pre-ping: a drill may restart the PostgreSQL server while this block runs.
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -445,10 +446,19 @@ class Traffic:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     timeline: list[tuple[float, str]] = field(default_factory=list)
+    elapsed: float = 0.0
 
     @property
     def accepted(self) -> list[Submission]:
         return [s for s in self.submissions if s.request_id is not None]
+
+    @property
+    def throughput(self) -> float:
+        """201s per second over the time the clients ran."""
+        return len(self.latencies_ms) / self.elapsed if self.elapsed else 0.0
+
+    def merged(self, other: "Traffic") -> "Traffic":
+        return Traffic(submissions=self.submissions + other.submissions)
 
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
@@ -502,13 +512,13 @@ def drive(
     traffic: Traffic | None = None,
     during: Callable[[Traffic], None] | None = None,
     retry_for: float = 120.0,
+    path: str = "/api/v1/requests",
 ) -> Traffic:
     """Submit requests from `concurrency` connections for `seconds`, closed-loop, or at `rate`
     requests per second in total; a failed call is retried with its Idempotency-Key for up to
     `retry_for` seconds after the end. `during` runs in a thread alongside (a fault to inject).
     """
     parsed = httpx.URL(base)
-    path = "/api/v1/requests"
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     traffic = traffic or Traffic()
 
@@ -520,8 +530,8 @@ def drive(
         async def client(index: int) -> None:
             nonlocal counter
             connection = Connection(parsed.host, parsed.port or 80)
-            next_start = time.monotonic() + (index * concurrency / rate / concurrency if rate
-                                              else 0)
+            # Paced clients start staggered, so the calls are spread evenly over each second.
+            next_start = time.monotonic() + (index / rate if rate else 0)
             try:
                 while time.monotonic() < stop:
                     if rate:
@@ -545,7 +555,9 @@ def drive(
         if side is not None:
             await side
 
+    began = time.monotonic()
     asyncio.run(run())
+    traffic.elapsed = time.monotonic() - began
     return traffic
 
 
@@ -641,3 +653,16 @@ def audit(
         lost=lost,
         unpublished=int(waiting),
     )
+
+
+def outcome_summary(traffic: Traffic) -> str:
+    """What the clients were answered, most frequent first."""
+    return ", ".join(f"{status}: {n}" for status, n in traffic.statuses.most_common())
+
+
+def first_and_last(
+    traffic: Traffic, predicate: Callable[[str], bool]
+) -> tuple[float, float] | None:
+    """Seconds into the run of the first and last answer matching `predicate`."""
+    moments = [t for t, outcome in traffic.timeline if predicate(outcome)]
+    return (moments[0], moments[-1]) if moments else None

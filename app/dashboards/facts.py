@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.catalogue.loader import Catalogue
 from app.dashboards.models import RequestFact
+from app.dashboards.sql import seconds_between
 from app.desk.models import Review
 from app.intake.models import AssistanceRequest, RequestArea, RequestParagraph
 
@@ -21,7 +22,6 @@ _COPIED = (
     "confidence",
     "status",
     "working_group_id",
-    "triaged_at",
 )
 
 
@@ -48,12 +48,12 @@ def _area_bits(catalogue: Catalogue) -> ColumnElement[int]:
     )
 
 
-def sync(session: Session, *, start: datetime, end: datetime, catalogue: Catalogue) -> int:
+def sync(session: Session, *, start: datetime, end: datetime, catalogue: Catalogue) -> None:
     """Copy the requests received in [start, end) whose copy is missing or older; flushes,
     never commits. One INSERT ... SELECT reads each request with its labels and reviews in
-    one snapshot. Returns how many copies were written."""
+    one snapshot."""
     if is_current(session, start, end):
-        return 0
+        return
     r = AssistanceRequest
     areas = (
         select(func.coalesce(func.sum(_area_bits(catalogue)), 0))
@@ -70,14 +70,21 @@ def sync(session: Session, *, start: datetime, end: datetime, catalogue: Catalog
         )
         .scalar_subquery()
     )
-    first_review = select(func.min(Review.created_at)).where(Review.request_id == r.id)
+    first_review = (
+        select(func.min(Review.created_at)).where(Review.request_id == r.id).scalar_subquery()
+    )
+    # Receipt to the model's routing, or to the first officer decision when it asked for one.
+    triage_seconds = case(
+        (r.decision == "needs_review", seconds_between(first_review, r.received_at)),
+        else_=seconds_between(r.triaged_at, r.received_at),
+    )
     source = (
         select(
             r.id,
             r.received_at,
             r.version,
             *(getattr(r, name) for name in _COPIED),
-            first_review.scalar_subquery(),
+            triage_seconds,
             areas,
             paragraphs,
         )
@@ -95,7 +102,7 @@ def sync(session: Session, *, start: datetime, end: datetime, catalogue: Catalog
         "received_at",
         "version",
         *_COPIED,
-        "first_reviewed_at",
+        "triage_seconds",
         "areas",
         "paragraphs",
     ]
@@ -106,9 +113,8 @@ def sync(session: Session, *, start: datetime, end: datetime, catalogue: Catalog
         set_={name: statement.excluded[name] for name in columns[1:]},
         where=RequestFact.version < statement.excluded.version,
     )
-    written = session.execute(statement).rowcount  # type: ignore[attr-defined]
+    session.execute(statement)
     session.flush()
-    return int(written or 0)
 
 
 def in_period(start: datetime, end: datetime) -> ColumnElement[bool]:

@@ -12,7 +12,7 @@ from app.catalogue.loader import Catalogue
 from app.dashboards import facts
 from app.dashboards.models import RequestFact
 from app.dashboards.schemas import Spread
-from app.dashboards.sql import ALL, seconds_between, spreads
+from app.dashboards.sql import ALL, spreads
 
 BINS = 10
 
@@ -76,12 +76,15 @@ def collect(
     where = facts.in_period(start, end)
     out = RequestFigures()
     bin_ = _bin().label("bin")
-    for decision, language, b, n in session.execute(
-        select(RequestFact.decision, RequestFact.language, bin_, func.count())
+    # Two grouped reads of the month's facts: model and origin, then status and labels.
+    for decision, language, b, state, n in session.execute(
+        select(RequestFact.decision, RequestFact.language, bin_, RequestFact.requesting_state,
+               func.count())
         .where(where)
-        .group_by(RequestFact.decision, RequestFact.language, bin_)
-    ):
-        out.by_decision_language_bin[(decision, language, b)] = int(n)
+        .group_by(RequestFact.decision, RequestFact.language, bin_, RequestFact.requesting_state)
+    ):  # fmt: skip
+        out.by_decision_language_bin[(decision, language, b)] += int(n)
+        out.by_state[state] += int(n)
         out.received += int(n)
     if by_state_status:
         for state, status, n in session.execute(
@@ -90,41 +93,26 @@ def collect(
             .group_by(RequestFact.requesting_state, RequestFact.status)
         ):
             out.by_state_status[(state, status)] = int(n)
-            out.by_state[state] += int(n)
-    else:
-        for state, n in session.execute(
-            select(RequestFact.requesting_state, func.count())
-            .where(where)
-            .group_by(RequestFact.requesting_state)
-        ):
-            out.by_state[state] = int(n)
     size = len(catalogue.area_ids)
     # Labels come back grouped by their bit sets (a few hundred distinct sets a month).
-    for status, group, areas, n in session.execute(
-        select(RequestFact.status, RequestFact.working_group_id, RequestFact.areas, func.count())
-        .where(where)
-        .group_by(RequestFact.status, RequestFact.working_group_id, RequestFact.areas)
+    columns = (
+        RequestFact.status,
+        RequestFact.working_group_id,
+        RequestFact.areas,
+        RequestFact.paragraphs,
+    )
+    for status, group, areas, paragraphs, n in session.execute(
+        select(*columns, func.count()).where(where).group_by(*columns)
     ):
         out.by_status_group[(status, group)] += int(n)
-        row = out.areas_by_status.setdefault(status, [0] * size)
+        area_row = out.areas_by_status.setdefault(status, [0] * size)
         for i in facts.bits(areas):
             if i < size:
-                row[i] += int(n)
-    for status, paragraphs, n in session.execute(
-        select(RequestFact.status, RequestFact.paragraphs, func.count())
-        .where(where)
-        .group_by(RequestFact.status, RequestFact.paragraphs)
-    ):
-        row = out.paragraphs_by_status.setdefault(status, [0] * facts.PARAGRAPHS)
+                area_row[i] += int(n)
+        paragraph_row = out.paragraphs_by_status.setdefault(status, [0] * facts.PARAGRAPHS)
         for i in facts.bits(paragraphs):
             if i < facts.PARAGRAPHS:
-                row[i] += int(n)
-    waited = case(
-        (
-            RequestFact.decision == "needs_review",
-            seconds_between(RequestFact.first_reviewed_at, RequestFact.received_at),
-        ),
-        else_=seconds_between(RequestFact.triaged_at, RequestFact.received_at),
-    )
-    out.to_triage = spreads(session, value=waited, where=(where,)).get(ALL, Spread())
+                paragraph_row[i] += int(n)
+    found = spreads(session, value=RequestFact.triage_seconds, where=(where,))
+    out.to_triage = found.get(ALL, Spread())
     return out

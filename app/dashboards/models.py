@@ -40,8 +40,9 @@ class RequestFact(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20))
     working_group_id: Mapped[str | None] = mapped_column(String(40))
-    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Receipt to triage: to the model's routing, or to the first officer decision when the
+    # model asked for one (None while it waits).
+    triage_seconds: Mapped[float | None] = mapped_column(Float)
     areas: Mapped[int] = mapped_column(Integer)
     paragraphs: Mapped[int] = mapped_column(Integer)
 

@@ -72,6 +72,7 @@ def at(moment: datetime) -> ColumnElement[datetime]:
     return literal(moment, UTCDateTime())
 
 
+Measure = ColumnElement[float] | QueryableAttribute[float | None]
 PERCENTS = (50, 90)
 ALL = "*"
 
@@ -79,7 +80,7 @@ ALL = "*"
 def spreads(
     session: Session,
     *,
-    value: ColumnElement[float],
+    value: Measure,
     where: Sequence[ColumnElement[bool]],
     group: ColumnElement[str] | QueryableAttribute[str] | None = None,
 ) -> dict[str, Spread]:
@@ -96,7 +97,7 @@ def spreads(
 
 def _spreads_pg(
     session: Session,
-    value: ColumnElement[float],
+    value: Measure,
     where: Sequence[ColumnElement[bool]],
     group: ColumnElement[str] | QueryableAttribute[str] | None,
 ) -> dict[str, Spread]:
@@ -122,7 +123,7 @@ def _rounded(n: int, p50: float, p90: float) -> Spread:
 def _spreads_windowed(
     session: Session,
     group: ColumnElement[str] | QueryableAttribute[str],
-    value: ColumnElement[float],
+    value: Measure,
     where: Sequence[ColumnElement[bool]],
 ) -> dict[str, Spread]:
     """Window functions number the values per group and integer arithmetic picks the rows

@@ -12,7 +12,7 @@ from app.catalogue.loader import Catalogue
 from app.demo import lifecycle, profiles
 from app.demo.lifecycle import Labels
 from app.demo.profiles import pick_other
-from app.dispatch import service as dispatch_service
+from app.dispatch import progress as dispatch_progress
 from app.intake.models import RequestStatus
 from ml.corpus import Example
 
@@ -236,7 +236,7 @@ class TrafficGenerator:
                 )  # fmt: skip
                 batch.assignments.append(row)
                 statuses.append(status)
-            aggregate = dispatch_service.aggregate_status(statuses)
+            aggregate = dispatch_progress.aggregate_status(statuses)
             r.status = aggregate.value if aggregate else RequestStatus.TRIAGED.value
         batch.requests.append((
             r.id, self._reference(received), r.state, r.example.text, r.example.language,

@@ -32,8 +32,8 @@ AR = AssistanceRequest
 FloatArray = npt.NDArray[np.float64]
 
 NEAR_WINDOW = timedelta(days=365)
-CANDIDATES_BEFORE = 80
-CANDIDATES_AFTER = 40
+CANDIDATES_BEFORE = 60
+CANDIDATES_AFTER = 30
 TEXT_CANDIDATES = 12
 TEXT_CHARS = 1200
 SHOWN = 5
@@ -95,25 +95,27 @@ class RegionalCluster:
         return len(self.subregion_states) >= JOINT_ACTIVITY_STATES
 
 
-def _profile(
-    areas: list[dict[str, Any]], paragraphs: list[dict[str, Any]], order: dict[str, int]
-) -> FloatArray:
+def _vector(scores: dict[str, float], order: dict[str, int]) -> FloatArray:
     """Unit vector of the centred log-odds of every area and paragraph score."""
     vector = np.full(len(order), 0.5)
-    pairs = [(order.get(str(a.get("id"))), a.get("score")) for a in areas]
-    pairs += [(order.get(f"p{p.get('number')}"), p.get("score")) for p in paragraphs]
-    known = [
-        (slot, float(score)) for slot, score in pairs if slot is not None and score is not None
-    ]
+    known = [(order[k], v) for k, v in scores.items() if k in order and v is not None]
     if known:
-        slots, scores = zip(*known, strict=True)
-        vector[list(slots)] = scores
+        slots, values = zip(*known, strict=True)
+        vector[list(slots)] = values
     clipped = np.clip(vector, 1e-4, 1 - 1e-4)
     logits = np.log(clipped / (1 - clipped))
     centred = logits - logits.mean()
     norm = float(np.linalg.norm(centred))
     out: FloatArray = centred / norm if norm > 0 else centred
     return out
+
+
+def _profile(
+    areas: list[dict[str, Any]], paragraphs: list[dict[str, Any]], order: dict[str, int]
+) -> FloatArray:
+    scores = {str(a.get("id")): float(a.get("score", 0.5)) for a in areas}
+    scores |= {f"p{p.get('number')}": float(p.get("score", 0.5)) for p in paragraphs}
+    return _vector(scores, order)
 
 
 class ProfileCache:
@@ -144,18 +146,30 @@ class ProfileCache:
 _profiles = ProfileCache(size=20_000)
 
 
+def _scores(session: Session, ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, dict[str, float]]]:
+    """Each triage result's scores by area id and by "p<number>"."""
+    return [
+        (
+            ident,
+            {str(a.get("id")): float(a.get("score", 0.5)) for a in areas}
+            | {f"p{p.get('number')}": float(p.get("score", 0.5)) for p in paragraphs},
+        )
+        for ident, areas, paragraphs in session.execute(
+            select(TriageResult.id, TriageResult.areas, TriageResult.paragraphs).where(
+                TriageResult.id.in_(ids)
+            )
+        )
+    ]
+
+
 def _profiles_of(
     session: Session, triage_ids: list[uuid.UUID], order: dict[str, int]
 ) -> dict[uuid.UUID, FloatArray]:
     known = _profiles.get_many(triage_ids)
     missing = [i for i in triage_ids if i not in known]
     if missing:
-        for ident, areas, paragraphs in session.execute(
-            select(TriageResult.id, TriageResult.areas, TriageResult.paragraphs).where(
-                TriageResult.id.in_(missing)
-            )
-        ):
-            known[ident] = _profile(areas, paragraphs, order)
+        for ident, scores in _scores(session, missing):
+            known[ident] = _vector(scores, order)
             _profiles.put(ident, known[ident])
     return known
 

@@ -9,8 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -104,12 +103,32 @@ def check_state(
         )
 
 
+# One statement, committed on its own and without waiting for the disk (see _next_reference).
+_BUMP_COUNTER = text(
+    "INSERT INTO reference_counters (year, last_value) "
+    "SELECT :year, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit "
+    "ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 "
+    "RETURNING last_value"
+)
+
+
 def _next_reference(session: Session, *, year: int, prefix: str) -> str:
-    """Allocate the next TA-YYYY-NNNNNN; the counter row lock serialises concurrent writers."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    """Allocate the next TA-YYYY-NNNNNN.
+
+    On PostgreSQL the counter row is bumped in a transaction of its own: holding its lock
+    until the request's commit would queue every concurrent submission behind the others'
+    disk flushes. That transaction commits asynchronously, which is safe: the log is flushed
+    in order, so the counter is durable no later than the first request carrying the number.
+    A submission that fails afterwards leaves a gap in the numbers, never a duplicate.
+    SQLite serialises writers anyway: there the counter stays in the caller's transaction.
+    """
+    engine = session.get_bind().engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            value = conn.execute(_BUMP_COUNTER, {"year": year}).scalar_one()
+        return f"{prefix}-{year}-{value:06d}"
     session.execute(
-        insert(ReferenceCounter)
+        sqlite_insert(ReferenceCounter)
         .values(year=year, last_value=0)
         .on_conflict_do_nothing(index_elements=["year"])
     )

@@ -66,8 +66,7 @@ def upgrade() -> None:
         sa.Column("confidence", sa.Float(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("working_group_id", sa.String(length=40), nullable=True),
-        sa.Column("triaged_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("first_reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("triage_seconds", sa.Float(), nullable=True),
         sa.Column("areas", sa.Integer(), nullable=False),
         sa.Column("paragraphs", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(

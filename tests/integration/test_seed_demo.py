@@ -19,7 +19,7 @@ from app.dashboards import service as dashboards_service
 from app.dashboards.periods import Month
 from app.demo.service import seed_traffic
 from app.desk.models import Review
-from app.dispatch import service as dispatch_service
+from app.dispatch import progress as dispatch_progress
 from app.dispatch.models import Assignment
 from app.intake.models import AssistanceRequest, ReferenceCounter, RequestArea
 from app.triage.models import TriageResult
@@ -82,7 +82,7 @@ def test_seeded_rows_agree_with_each_other(seeded: Session) -> None:
         by_request.setdefault(request_id, []).append(status)
     statuses = dict(seeded.execute(select(AssistanceRequest.id, AssistanceRequest.status)).all())
     for request_id, assigned in by_request.items():
-        expected = dispatch_service.aggregate_status(assigned)
+        expected = dispatch_progress.aggregate_status(assigned)
         assert statuses[request_id] == (expected.value if expected else "triaged")
     reviews = list(seeded.scalars(select(Review)))
     assert {r.action for r in reviews} == {"confirm", "correct", "out_of_scope", "duplicate"}
