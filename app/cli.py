@@ -177,8 +177,11 @@ def train(
         f"model {outcome.row.version}: {state}; {outcome.feedback_examples} desk examples included"
     )
     if progress_json:
-        typer.echo(json.dumps({"done": True, "version": outcome.row.version,
-                               "activated": outcome.activated}))
+        typer.echo(
+            json.dumps(
+                {"done": True, "version": outcome.row.version, "activated": outcome.activated}
+            )
+        )
 
 
 @cli.command()
@@ -242,7 +245,10 @@ def register(
             typer.echo(f"model {existing.version} is registered already")
             return
         row = registry.register(
-            session, directory=directory, card=card, model_dir=settings.model_dir,
+            session,
+            directory=directory,
+            card=card,
+            model_dir=settings.model_dir,
             activate=activate,
         )
     typer.echo(f"model {row.version} registered{' and active' if row.is_active else ''}")
@@ -412,8 +418,10 @@ def create_wg_key(
         except AppError as exc:
             _fail(exc)
             return
-    typer.echo(f"working-group key {issued.key_row.id} for {issued.key_row.working_group_id} "
-               f"({issued.key_row.name}); store it now, it is not shown again:")
+    typer.echo(
+        f"working-group key {issued.key_row.id} for {issued.key_row.working_group_id} "
+        f"({issued.key_row.name}); store it now, it is not shown again:"
+    )
     typer.echo(issued.key)
 
 

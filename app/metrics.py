@@ -47,9 +47,7 @@ CLASSIFICATION_SECONDS = Histogram(
 # Gauges derived from the database or Redis at scrape time. With several worker processes the
 # one answering the scrape sets them just before it collects: "mostrecent" reports that value
 # once, without a pid label, whichever workers have died or been replaced since.
-BACKLOG = Gauge(
-    "triage_backlog", "Work waiting, by kind", ["kind"], multiprocess_mode="mostrecent"
-)
+BACKLOG = Gauge("triage_backlog", "Work waiting, by kind", ["kind"], multiprocess_mode="mostrecent")
 OLDEST_AGE = Gauge(
     "triage_backlog_oldest_age_seconds",
     "Age of the oldest waiting item",

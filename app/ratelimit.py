@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 class RateLimiter:
     def __init__(self, rule: str, redis_url: str | None) -> None:
         self.item: RateLimitItem = parse(rule)
-        self.storage: Storage = storage_from_string(redis_url or "memory://")
+        storage = storage_from_string(redis_url or "memory://")
+        assert isinstance(storage, Storage)  # a sync URL scheme gives a sync storage
+        self.storage = storage
         self.strategy = MovingWindowRateLimiter(self.storage)
 
     def check(self, key: str) -> None:

@@ -62,18 +62,21 @@ def create_baseline_table(url: str) -> None:
     # Made here once: two baseline workers creating it at the same moment would collide.
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text(
-            "CREATE TABLE IF NOT EXISTS baseline_requests (id uuid PRIMARY KEY, "
-            "state char(3), body text, received_at timestamptz)"
-        ))
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS baseline_requests (id uuid PRIMARY KEY, "
+                "state char(3), body text, received_at timestamptz)"
+            )
+        )
     engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="measured, per app")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="baseline and intake alternate in this many rounds")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="baseline and intake alternate in this many rounds"
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2)
@@ -94,23 +97,38 @@ def main() -> None:
         try:
             with server("bench.baseline_app:create_app", env, workers=args.workers) as base:
                 api.wait_ready()
-                drive(base, key, seconds=args.warmup, concurrency=args.concurrency,
-                      path="/baseline")
-                intake_parts = [drive(api.base, key, seconds=args.warmup,
-                                      concurrency=args.concurrency)]
+                drive(
+                    base, key, seconds=args.warmup, concurrency=args.concurrency, path="/baseline"
+                )
+                intake_parts = [
+                    drive(api.base, key, seconds=args.warmup, concurrency=args.concurrency)
+                ]
                 warm_count = len(intake_parts[0].submissions)
                 baseline_parts = []
                 # Alternating keeps a change in the machine's load from favouring either side.
                 for _ in range(args.rounds):
-                    baseline_parts.append(drive(base, key, seconds=segment,
-                                                concurrency=args.concurrency, path="/baseline"))
-                    intake_parts.append(drive(api.base, key, seconds=segment,
-                                              concurrency=args.concurrency))
+                    baseline_parts.append(
+                        drive(
+                            base,
+                            key,
+                            seconds=segment,
+                            concurrency=args.concurrency,
+                            path="/baseline",
+                        )
+                    )
+                    intake_parts.append(
+                        drive(api.base, key, seconds=segment, concurrency=args.concurrency)
+                    )
             baseline = combine(baseline_parts)
             intake = combine(intake_parts[1:])
             paced_rate = intake.throughput / 2
-            paced = drive(api.base, key, seconds=min(args.seconds, 20.0),
-                          concurrency=args.concurrency, rate=paced_rate)
+            paced = drive(
+                api.base,
+                key,
+                seconds=min(args.seconds, 20.0),
+                concurrency=args.concurrency,
+                rate=paced_rate,
+            )
             began = time.monotonic()
             client = redis_server.client()
             counts = audit(url, client, combine([*intake_parts, paced]))
@@ -141,8 +159,10 @@ def main() -> None:
         f"intake p99 at {args.concurrency} connections: {p99:.1f} ms (target <= "
         f"{P99_TARGET_MS:.0f} ms: {'met' if p99 <= P99_TARGET_MS else 'NOT met'})"
     )
-    print(f"outbox drained {drained:.1f} s after the load stopped; "
-          f"unexpected errors logged by the api: {error_lines(logs / 'api.log')}")
+    print(
+        f"outbox drained {drained:.1f} s after the load stopped; "
+        f"unexpected errors logged by the api: {error_lines(logs / 'api.log')}"
+    )
     for line in counts.lines():
         print(line)
     print(f"logs: {logs}")

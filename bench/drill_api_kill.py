@@ -72,8 +72,10 @@ def main() -> None:
                 time.sleep(0.05)
             events.append(f"{at():5.1f} s  uvicorn's supervisor runs workers {api.children()}")
             time.sleep(args.seconds / 4)
-            events.append(f"{at():5.1f} s  SIGKILL to the whole api (supervisor {api.pid} "
-                          f"and workers {api.children()})")
+            events.append(
+                f"{at():5.1f} s  SIGKILL to the whole api (supervisor {api.pid} "
+                f"and workers {api.children()})"
+            )
             api.kill(signal.SIGKILL)
             time.sleep(1.0)
             api.start()
@@ -83,8 +85,9 @@ def main() -> None:
 
         try:
             api.wait_ready()
-            traffic = drive(api.base, key, seconds=args.seconds, concurrency=args.concurrency,
-                            during=faults)
+            traffic = drive(
+                api.base, key, seconds=args.seconds, concurrency=args.concurrency, during=faults
+            )
             client = redis_server.client()
             counts = audit(url, client, traffic)
             client.close()
@@ -99,8 +102,10 @@ def main() -> None:
     for event in events:
         print(f"  {event}")
     print(f"answers: {outcome_summary(traffic)}")
-    print(f"submissions retried with their Idempotency-Key: {retried}; answered as replays "
-          f"(stored before the kill, answer lost with it): {replayed}")
+    print(
+        f"submissions retried with their Idempotency-Key: {retried}; answered as replays "
+        f"(stored before the kill, answer lost with it): {replayed}"
+    )
     print(f"unexpected errors logged by the api: {error_lines(logs / 'api.log')}")
     for line in counts.lines():
         print(line)

@@ -65,8 +65,9 @@ def main() -> None:
 
         try:
             api.wait_ready()
-            traffic = drive(api.base, key, seconds=args.seconds, concurrency=args.concurrency,
-                            during=restart)
+            traffic = drive(
+                api.base, key, seconds=args.seconds, concurrency=args.concurrency, during=restart
+            )
             client = redis_server.client()
             counts = audit(url, client, traffic)
             client.close()
@@ -76,24 +77,31 @@ def main() -> None:
 
     began, ended = window
     refused = first_and_last(traffic, lambda outcome: outcome != "201")
-    recovered = next((t for t, outcome in traffic.timeline if t > ended and outcome == "201"),
-                     None)
+    recovered = next((t for t, outcome in traffic.timeline if t > ended and outcome == "201"), None)
     unavailable = traffic.statuses.get("503", 0)
     print(f"end:   {load_average()}")
-    print(f"{args.seconds:.0f} s of load from {args.concurrency} connections; api with 2 "
-          "workers, 1 dispatcher")
+    print(
+        f"{args.seconds:.0f} s of load from {args.concurrency} connections; api with 2 "
+        "workers, 1 dispatcher"
+    )
     print(f"  {began:5.1f} s  `{' '.join(RESTART)}` began")
     print(f"  {ended:5.1f} s  it returned (the server is up again)")
     if refused:
         print(f"  {refused[0]:5.1f} s  first answer other than 201; last at {refused[1]:.1f} s")
     if recovered is not None:
-        print(f"  {recovered:5.1f} s  first 201 after the restart returned "
-              f"({recovered - ended:.1f} s later)")
+        print(
+            f"  {recovered:5.1f} s  first 201 after the restart returned "
+            f"({recovered - ended:.1f} s later)"
+        )
     print(f"answers: {outcome_summary(traffic)}")
-    print(f"503s during the outage: {unavailable}; other errors: "
-          f"{sum(n for s, n in traffic.statuses.items() if s not in ('201', '503'))}")
-    print(f"unexpected errors logged: api {error_lines(logs / 'api.log')}, dispatcher "
-          f"{error_lines(logs / 'dispatcher.log')}")
+    print(
+        f"503s during the outage: {unavailable}; other errors: "
+        f"{sum(n for s, n in traffic.statuses.items() if s not in ('201', '503'))}"
+    )
+    print(
+        f"unexpected errors logged: api {error_lines(logs / 'api.log')}, dispatcher "
+        f"{error_lines(logs / 'dispatcher.log')}"
+    )
     for line in counts.lines():
         print(line)
     print(f"logs: {logs}")

@@ -77,17 +77,19 @@ def main() -> None:
                 redis_server.stop(sig)
                 events.append(f"{at():5.1f} s  Redis stopped ({kind}, {sig.name})")
                 time.sleep(args.outage / 2)
-                events.append(f"{at():5.1f} s  /readyz during the outage: "
-                              f"{readiness(api.base)}")
+                events.append(f"{at():5.1f} s  /readyz during the outage: {readiness(api.base)}")
                 time.sleep(args.outage / 2)
                 redis_server.start()
-                events.append(f"{at():5.1f} s  Redis started again (append-only file reloaded);"
-                              f" /readyz: {readiness(api.base)}")
+                events.append(
+                    f"{at():5.1f} s  Redis started again (append-only file reloaded);"
+                    f" /readyz: {readiness(api.base)}"
+                )
 
         try:
             api.wait_ready()
-            traffic = drive(api.base, key, seconds=args.seconds, concurrency=args.concurrency,
-                            during=faults)
+            traffic = drive(
+                api.base, key, seconds=args.seconds, concurrency=args.concurrency, during=faults
+            )
             client = redis_server.client()
             counts = audit(url, client, traffic)
             client.close()
@@ -96,18 +98,24 @@ def main() -> None:
             dispatcher.stop()
 
     print(f"end:   {load_average()}")
-    print(f"{args.seconds:.0f} s of load from {args.concurrency} connections; api with 2 "
-          "workers, 1 dispatcher")
+    print(
+        f"{args.seconds:.0f} s of load from {args.concurrency} connections; api with 2 "
+        "workers, 1 dispatcher"
+    )
     for event in events:
         print(f"  {event}")
     print(f"answers: {outcome_summary(traffic)}")
     p50, p99 = traffic.percentile(50), traffic.percentile(99)
     print(f"latency of the 201s: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     dispatcher_log = (logs / "dispatcher.log").read_text(errors="replace")
-    print(f"dispatcher batches that found the queue down and were retried: "
-          f"{dispatcher_log.count('queue unavailable')}")
-    print(f"unexpected errors logged: api {error_lines(logs / 'api.log')}, dispatcher "
-          f"{error_lines(logs / 'dispatcher.log')}")
+    print(
+        f"dispatcher batches that found the queue down and were retried: "
+        f"{dispatcher_log.count('queue unavailable')}"
+    )
+    print(
+        f"unexpected errors logged: api {error_lines(logs / 'api.log')}, dispatcher "
+        f"{error_lines(logs / 'dispatcher.log')}"
+    )
     for line in counts.lines():
         print(line)
     print(f"logs: {logs}")

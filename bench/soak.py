@@ -36,15 +36,16 @@ from bench.support import (
 )
 
 # Growth of the last third's mean over the first third's that still counts as flat.
-FLAT_TOLERANCE = 0.05
+FLAT_TOLERANCE = 0.02
 MB = 1024 * 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--rate", type=float, help="requests per second (default: half the "
-                        "capacity measured first)")
+    parser.add_argument(
+        "--rate", type=float, help="requests per second (default: half the capacity measured first)"
+    )
     parser.add_argument("--interval", type=float, default=30.0, help="seconds between samples")
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
@@ -65,8 +66,9 @@ def main() -> None:
 
         def sample(traffic: Traffic) -> None:
             while True:
-                samples.append((time.monotonic() - traffic.started, api.rss_bytes(),
-                                dispatcher.rss_bytes()))
+                samples.append(
+                    (time.monotonic() - traffic.started, api.rss_bytes(), dispatcher.rss_bytes())
+                )
                 if done.wait(args.interval) or time.monotonic() - traffic.started > seconds:
                     return
 
@@ -81,11 +83,18 @@ def main() -> None:
             else:
                 rate = args.rate
                 setup = Traffic()
-            traffic = drive(api.base, key, seconds=seconds, concurrency=args.concurrency,
-                            rate=rate, during=sample)
+            traffic = drive(
+                api.base,
+                key,
+                seconds=seconds,
+                concurrency=args.concurrency,
+                rate=rate,
+                during=sample,
+            )
             done.set()
-            samples.append((time.monotonic() - traffic.started, api.rss_bytes(),
-                            dispatcher.rss_bytes()))
+            samples.append(
+                (time.monotonic() - traffic.started, api.rss_bytes(), dispatcher.rss_bytes())
+            )
             client = redis_server.client()
             counts = audit(url, client, setup.merged(traffic))
             client.close()
@@ -97,9 +106,11 @@ def main() -> None:
     print(f"end:   {load_average()}")
     if capacity is not None:
         print(f"capacity measured first: {capacity:.1f} requests/s (32 connections, 15 s)")
-    print(f"soak: {args.minutes:g} min at {rate:.1f} requests/s from {args.concurrency} "
-          f"connections; achieved {traffic.throughput:.1f}/s; p50 "
-          f"{traffic.percentile(50):.1f} ms, p99 {traffic.percentile(99):.1f} ms")
+    print(
+        f"soak: {args.minutes:g} min at {rate:.1f} requests/s from {args.concurrency} "
+        f"connections; achieved {traffic.throughput:.1f}/s; p50 "
+        f"{traffic.percentile(50):.1f} ms, p99 {traffic.percentile(99):.1f} ms"
+    )
     print(f"answers: {outcome_summary(traffic)}")
     print(f"{'t (s)':>7s} {'api RSS (MB)':>13s} {'dispatcher RSS (MB)':>20s}")
     for at, api_rss, dispatcher_rss in samples:
@@ -110,10 +121,19 @@ def main() -> None:
         last = statistics.mean(s[column] for s in samples[-third:])
         growth = (last - first) / first
         verdict = "flat" if growth <= FLAT_TOLERANCE else "GROWING"
-        print(f"{name} memory: first third {first / MB:.1f} MB, last third {last / MB:.1f} MB "
-              f"({growth:+.1%}): {verdict}")
-    print(f"unexpected errors logged: api {error_lines(logs / 'api.log')}, dispatcher "
-          f"{error_lines(logs / 'dispatcher.log')}")
+        # The trend after the first third (warm-up: caches and pools filling), per minute.
+        settled = samples[third:] if len(samples) - third >= 2 else samples
+        slope, _ = statistics.linear_regression(
+            [s[0] / 60 for s in settled], [s[column] / MB for s in settled]
+        )
+        print(
+            f"{name} memory: first third {first / MB:.1f} MB, last third {last / MB:.1f} MB "
+            f"({growth:+.1%}): {verdict}; trend after the first third {slope:+.2f} MB/min"
+        )
+    print(
+        f"unexpected errors logged: api {error_lines(logs / 'api.log')}, dispatcher "
+        f"{error_lines(logs / 'dispatcher.log')}"
+    )
     for line in counts.lines():
         print(line)
     print(f"logs: {logs}")

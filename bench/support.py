@@ -195,8 +195,21 @@ class RedisProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", self.directory],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                self.directory,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -264,11 +277,18 @@ def prepare_database(env: dict[str, str], model: Path, *, state: str = "NGA") ->
     subprocess.run([*TRIAGE_CLI, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run(
         [*TRIAGE_CLI, "register", str(model), "--activate"],
-        env=env, cwd=ROOT, check=True, capture_output=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     issued = subprocess.run(
         [*TRIAGE_CLI, "create-api-key", "--state", state],
-        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return issued.stdout.strip().splitlines()[-1]
 
@@ -285,8 +305,12 @@ class Process:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [*TRIAGE_CLI, *self.args], env=self.env, cwd=ROOT, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                [*TRIAGE_CLI, *self.args],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     @property
@@ -343,7 +367,8 @@ class Api(Process):
         self.base = f"http://127.0.0.1:{self.port}"
         super().__init__(
             ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)],
-            env, log,
+            env,
+            log,
         )
         self.workers = workers
 
@@ -368,8 +393,9 @@ def error_lines(log: Path) -> int:
     """Log lines at level error (unexpected exceptions) in a process's JSON log."""
     if not log.exists():
         return 0
-    return sum(1 for line in log.read_text(errors="replace").splitlines()
-               if '"level": "error"' in line)
+    return sum(
+        1 for line in log.read_text(errors="replace").splitlines() if '"level": "error"' in line
+    )
 
 
 # A small HTTP/1.1 client on asyncio streams: on a two-CPU machine the load generator must
@@ -394,7 +420,11 @@ class Connection:
         self.reader = self.writer = None
 
     async def request(
-        self, method: str, path: str, body: bytes, headers: dict[str, str],
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        headers: dict[str, str],
         timeout: float = 30,
     ) -> tuple[int, dict[str, str], bytes]:
         try:
@@ -409,8 +439,11 @@ class Connection:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 f"Content-Length: {len(body)}"]
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+        ]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         await self.writer.drain()
@@ -471,8 +504,13 @@ RETRYABLE = {429, 500, 502, 503, 504}
 
 
 async def _submit(
-    connection: Connection, path: str, headers: dict[str, str], body: bytes,
-    traffic: Traffic, *, give_up_at: float,
+    connection: Connection,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    traffic: Traffic,
+    *,
+    give_up_at: float,
 ) -> None:
     """One logical submission: POST until a 201, retrying with the same Idempotency-Key."""
     submission = Submission(key=str(uuid.uuid4()))
@@ -544,8 +582,7 @@ def drive(
                     body = json.dumps(
                         {"body": f"{text} (drill {counter})", "requesting_state": "NGA"}
                     ).encode()
-                    await _submit(connection, path, headers, body, traffic,
-                                  give_up_at=give_up_at)
+                    await _submit(connection, path, headers, body, traffic, give_up_at=give_up_at)
             finally:
                 await connection.close()
 

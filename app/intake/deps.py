@@ -106,9 +106,7 @@ REQUEST_BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {
-                "schema": CREATE_SCHEMA
-            },
+            "application/json": {"schema": CREATE_SCHEMA},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -129,8 +127,6 @@ REQUEST_BODY_DOC: dict[str, Any] = {
 PREVIEW_BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {
-            "application/json": {"schema": CREATE_SCHEMA}
-        },
+        "content": {"application/json": {"schema": CREATE_SCHEMA}},
     }
 }

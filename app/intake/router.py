@@ -1,7 +1,7 @@
 """The portal REST API: submit, read and list requests, and preview a triage."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response
 
@@ -22,7 +22,7 @@ from app.intake.schemas import AssistanceRequestPage, AssistanceRequestRead, Tri
 
 router = APIRouter(prefix="/api/v1", tags=["portal"])
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, invalid or revoked API key"},
     404: {"description": "no such request for this State"},
     409: {"description": "Idempotency-Key reused with another body"},

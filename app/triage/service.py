@@ -81,7 +81,7 @@ def store(
 def result_to_read(row: TriageResult, *, working_group_names: dict[str, str]) -> TriageRead:
     group = row.working_group_id
     return TriageRead(
-        decision=row.decision,  # type: ignore[arg-type]
+        decision=row.decision,
         confidence=row.confidence,
         language=row.language,
         areas=[AreaScoreRead(**a) for a in row.areas],

@@ -12,13 +12,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def run(tmp_path: Path, trained_model_dir: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "TRIAGE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "TRIAGE_MODEL_DIR": str(trained_model_dir.parent)}
+    env = {
+        **os.environ,
+        "TRIAGE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "TRIAGE_MODEL_DIR": str(trained_model_dir.parent),
+    }
 
     def triage(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env,
-                                capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                                timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"triage {' '.join(args)} failed:\n{result.stderr}")
         return result
@@ -42,13 +51,29 @@ def test_create_api_key_refuses_an_unknown_state(run) -> None:  # type: ignore[n
 
 def test_create_user_refuses_duplicates_and_missing_password(run) -> None:  # type: ignore[no-untyped-def]
     run("create-user", "--username", "amina", "--role", "officer", "--password", "long enough pw")
-    again = run("create-user", "--username", "amina", "--role", "admin", "--password",
-                "long enough pw", check=False)
+    again = run(
+        "create-user",
+        "--username",
+        "amina",
+        "--role",
+        "admin",
+        "--password",
+        "long enough pw",
+        check=False,
+    )
     assert again.returncode == 2
     no_tty = run("create-user", "--username", "li", "--role", "officer", check=False)
     assert no_tty.returncode == 2
-    bad_role = run("create-user", "--username", "li", "--role", "root", "--password",
-                   "long enough pw", check=False)
+    bad_role = run(
+        "create-user",
+        "--username",
+        "li",
+        "--role",
+        "root",
+        "--password",
+        "long enough pw",
+        check=False,
+    )
     assert bad_role.returncode == 2
 
 

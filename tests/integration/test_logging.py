@@ -83,15 +83,19 @@ def test_every_log_line_is_json_with_a_request_id_and_no_secret(
     assert preview.status_code == 200
     assert api.get("/api/v1/requests", headers=auth(key[:-4] + "AAAA")).status_code == 401
     invalid = api.post(
-        "/api/v1/requests", json={**request_body(SECRET_TEXT), "priority": "high"},
+        "/api/v1/requests",
+        json={**request_body(SECRET_TEXT), "priority": "high"},
         headers=auth(key),
     )
     assert invalid.status_code == 422
     login = api.get("/desk/login")
     refused = api.post(
         "/desk/login",
-        data={"username": "log-officer", "password": DEFAULT_PASSWORD + "x",
-              "csrf_token": csrf_of(login.text)},
+        data={
+            "username": "log-officer",
+            "password": DEFAULT_PASSWORD + "x",
+            "csrf_token": csrf_of(login.text),
+        },
         follow_redirects=False,
     )
     assert refused.status_code != 303
@@ -134,7 +138,8 @@ def test_an_unexpected_error_is_logged_with_its_request_id(
 
     monkeypatch.setattr(routing_service, "current_routes", broken)
     response = api.post(
-        "/api/v1/requests", json=request_body(SECRET_TEXT),
+        "/api/v1/requests",
+        json=request_body(SECRET_TEXT),
         headers={**auth(key), "X-Request-ID": "trace-me-42"},
     )
     assert response.status_code == 500

@@ -46,8 +46,9 @@ def scrape(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     }
 
 
-def value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
-          **labels: str) -> float | None:
+def value(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float | None:
     return samples.get((name, frozenset(labels.items())))
 
 
@@ -65,8 +66,9 @@ def _subscription(session: Session, url: str, group: str = "cj-cft") -> WebhookS
     return row
 
 
-def _delivery(session: Session, subscription: WebhookSubscription, **fields: object
-              ) -> WebhookDelivery:
+def _delivery(
+    session: Session, subscription: WebhookSubscription, **fields: object
+) -> WebhookDelivery:
     row = WebhookDelivery(
         subscription_id=subscription.id, event="assignment.dispatched", payload={}, **fields
     )
@@ -81,18 +83,29 @@ def test_gauges_count_dead_letters_overdue_assignments_and_failed_webhooks(
     late, unacknowledged, dead = routed_requests(_engine(api), 3, groups=("cj-cft",))
     moves = {
         late: {"created_at": now - timedelta(hours=30)},
-        unacknowledged: {"status": AssignmentStatus.DISPATCHED.value,
-                         "dispatched_at": now - timedelta(hours=80)},
-        dead: {"status": AssignmentStatus.DISPATCHED.value, "dispatched_at": now,
-               "dead_lettered_at": now},
+        unacknowledged: {
+            "status": AssignmentStatus.DISPATCHED.value,
+            "dispatched_at": now - timedelta(hours=80),
+        },
+        dead: {
+            "status": AssignmentStatus.DISPATCHED.value,
+            "dispatched_at": now,
+            "dead_lettered_at": now,
+        },
     }
     for request_id, values in moves.items():
         session.execute(
             update(Assignment).where(Assignment.request_id == request_id).values(**values)
         )
     subscription = _subscription(session, "http://127.0.0.1:9/hook")
-    _delivery(session, subscription, status=DeliveryStatus.FAILED.value, attempts=8,
-              last_error="HTTP 500", next_attempt_at=None)
+    _delivery(
+        session,
+        subscription,
+        status=DeliveryStatus.FAILED.value,
+        attempts=8,
+        last_error="HTTP 500",
+        next_attempt_at=None,
+    )
     _delivery(session, subscription, attempts=2, last_error="ConnectError")
     _delivery(session, subscription, status=DeliveryStatus.DELIVERED.value, attempts=1)
     _delivery(session, subscription)
@@ -106,10 +119,24 @@ def test_gauges_count_dead_letters_overdue_assignments_and_failed_webhooks(
     overdue = {(o.working_group_id, o.waiting_for) for o in sla.overdue_assignments(session)}
     assert overdue == {("cj-cft", "dispatch"), ("cj-cft", "acknowledgement")}
     for waiting in ("dispatch", "acknowledgement"):
-        assert value(samples, "triage_sla_overdue_assignments",
-                     working_group="cj-cft", waiting_for=waiting) == 1
-        assert value(samples, "triage_sla_overdue_assignments",
-                     working_group="bm-le", waiting_for=waiting) == 0
+        assert (
+            value(
+                samples,
+                "triage_sla_overdue_assignments",
+                working_group="cj-cft",
+                waiting_for=waiting,
+            )
+            == 1
+        )
+        assert (
+            value(
+                samples,
+                "triage_sla_overdue_assignments",
+                working_group="bm-le",
+                waiting_for=waiting,
+            )
+            == 0
+        )
     assert value(samples, "triage_webhook_deliveries", state="failed") == 1
     assert value(samples, "triage_webhook_deliveries", state="retrying") == 1
     assert value(samples, "triage_backlog", kind="outbox") == 3
@@ -157,8 +184,10 @@ def test_dispatcher_counts_published_rows_and_webhook_attempts_by_outcome(
             _delivery(session, _subscription(session, url, group="bm-le"))
         session.commit()
         routed_requests(_engine(api), 2, groups=("cj-cft",))
-        before = {o: _count("triage_webhook_attempts_total", outcome=o)
-                  for o in ("delivered", "rejected", "unreachable")}
+        before = {
+            o: _count("triage_webhook_attempts_total", outcome=o)
+            for o in ("delivered", "rejected", "unreachable")
+        }
         published = _count("triage_dispatcher_published_total")
 
         dispatcher = MeteredDispatcher(settings, engine=_engine(api))
@@ -192,8 +221,10 @@ def test_dispatcher_serves_its_metrics_when_given_a_port(settings: Settings) -> 
     port = free_port()
     process = subprocess.Popen(
         [str(TRIAGE), "dispatcher", "--metrics-port", str(port)],
-        env=_env(settings.database_url), cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=_env(settings.database_url),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         url = f"http://127.0.0.1:{port}/metrics"
@@ -209,18 +240,19 @@ def test_dispatcher_serves_its_metrics_when_given_a_port(settings: Settings) -> 
             process.wait()
 
 
-def test_serve_with_two_workers_reports_the_sum_of_both(
-    tmp_path: Path, database_url: str
-) -> None:
+def test_serve_with_two_workers_reports_the_sum_of_both(tmp_path: Path, database_url: str) -> None:
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"left over by an earlier run")
     port = free_port()
     process = subprocess.Popen(
         [str(TRIAGE), "serve", "--port", str(port), "--workers", "2"],
-        env=_env(database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-                 TRIAGE_LOG_LEVEL="WARNING"),
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=_env(
+            database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), TRIAGE_LOG_LEVEL="WARNING"
+        ),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -235,8 +267,16 @@ def test_serve_with_two_workers_reports_the_sum_of_both(
         assert not (metrics_dir / "counter_999999.db").exists()
         for _ in range(6):
             samples = scrape(httpx.get(f"{base}/metrics", headers={"Connection": "close"}).text)
-            assert value(samples, "triage_http_requests_total",
-                         method="GET", route="/healthz", status="200") == calls
+            assert (
+                value(
+                    samples,
+                    "triage_http_requests_total",
+                    method="GET",
+                    route="/healthz",
+                    status="200",
+                )
+                == calls
+            )
     finally:
         process.send_signal(signal.SIGTERM)
         try:

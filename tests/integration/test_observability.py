@@ -6,8 +6,9 @@ from sqlalchemy.orm import Session
 from tests.factories import auth, portal_key, request_body
 
 
-def test_metrics_count_requests_by_route_template_and_decisions(api: TestClient,
-                                                                session: Session) -> None:
+def test_metrics_count_requests_by_route_template_and_decisions(
+    api: TestClient, session: Session
+) -> None:
     key = portal_key(session)
     created = api.post("/api/v1/requests", json=request_body(), headers=auth(key)).json()
     api.get(f"/api/v1/requests/{created['id']}", headers=auth(key))

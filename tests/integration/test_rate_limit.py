@@ -13,21 +13,24 @@ from tests.factories import auth, portal_key
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def limited(request: pytest.FixtureRequest, settings: Settings, api: TestClient
-            ) -> Iterator[TestClient]:
+def limited(
+    request: pytest.FixtureRequest, settings: Settings, api: TestClient
+) -> Iterator[TestClient]:
     redis_url = REDIS_URL if request.param == "redis" else None
     if redis_url:
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()
-    limited_settings = settings.model_copy(update={"rate_limit": "3/minute",
-                                                   "redis_url": redis_url})
+    limited_settings = settings.model_copy(
+        update={"rate_limit": "3/minute", "redis_url": redis_url}
+    )
     with TestClient(create_app(limited_settings)) as client:
         yield client
 
 
-def test_fourth_call_within_a_minute_is_429_with_retry_after(limited: TestClient,
-                                                             session: Session) -> None:
+def test_fourth_call_within_a_minute_is_429_with_retry_after(
+    limited: TestClient, session: Session
+) -> None:
     key = portal_key(session)
     codes = [limited.get("/api/v1/requests", headers=auth(key)).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
@@ -44,8 +47,9 @@ def test_limits_are_counted_per_key(limited: TestClient, session: Session) -> No
     assert limited.get("/api/v1/requests", headers=auth(second)).status_code == 200
 
 
-def test_unauthenticated_calls_are_refused_before_counting(limited: TestClient,
-                                                           session: Session) -> None:
+def test_unauthenticated_calls_are_refused_before_counting(
+    limited: TestClient, session: Session
+) -> None:
     key = portal_key(session)
     for _ in range(5):
         assert limited.get("/api/v1/requests").status_code == 401

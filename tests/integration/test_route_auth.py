@@ -13,9 +13,15 @@ from app.main import create_app
 from app.settings import Settings
 
 PUBLIC = {
-    ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/docs"),
-    ("GET", "/openapi.json"), ("GET", "/desk/login"), ("POST", "/desk/login"),
-    ("GET", "/desk"), ("GET", "/dashboards"),  # redirects to pages that ask for sign-in
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/docs"),
+    ("GET", "/openapi.json"),
+    ("GET", "/desk/login"),
+    ("POST", "/desk/login"),
+    ("GET", "/desk"),
+    ("GET", "/dashboards"),  # redirects to pages that ask for sign-in
 }
 
 
@@ -23,8 +29,9 @@ def _walk(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, 
     """Every (method, path) the app answers, including routers included into routers."""
     for route in routes:
         if isinstance(route, _IncludedRouter):
-            yield from _walk(route.original_router.routes,
-                             prefix + (route.include_context.prefix or ""))
+            yield from _walk(
+                route.original_router.routes, prefix + (route.include_context.prefix or "")
+            )
         elif isinstance(route, APIRoute | Route):
             for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
                 yield method, prefix + route.path
@@ -40,8 +47,14 @@ ROUTES = _routes()
 
 def test_the_route_table_is_not_empty() -> None:
     paths = {path for _, path in ROUTES}
-    assert {"/api/v1/requests", "/api/v1/requests/{request_id}", "/api/v1/triage/preview",
-            "/desk/queue", "/api/v1/wg/inbox", "/api/v1/stats/monthly"} <= paths
+    assert {
+        "/api/v1/requests",
+        "/api/v1/requests/{request_id}",
+        "/api/v1/triage/preview",
+        "/desk/queue",
+        "/api/v1/wg/inbox",
+        "/api/v1/stats/monthly",
+    } <= paths
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])

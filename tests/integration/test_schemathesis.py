@@ -83,8 +83,14 @@ class Tally:
     failures: list[str] = field(default_factory=list)
 
 
-def _fuzz(operation: Any, mode: GenerationMode, *, headers: dict[str, str],
-          cookies: dict[str, str], tally: Tally) -> None:
+def _fuzz(
+    operation: Any,
+    mode: GenerationMode,
+    *,
+    headers: dict[str, str],
+    cookies: dict[str, str],
+    tally: Tally,
+) -> None:
     label = f"{operation.method.upper()} {operation.path}"
 
     @given(case=operation.as_strategy(mode))

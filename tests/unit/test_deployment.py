@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def _compose() -> list[str]:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False) \
-        if shutil.which("docker") else None
+    probe = (
+        subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+        if shutil.which("docker")
+        else None
+    )
     if probe is not None and probe.returncode == 0:
         return ["docker", "compose"]
     pytest.skip("neither docker-compose nor the docker compose plugin is installed")
@@ -23,8 +26,13 @@ def _compose() -> list[str]:
 
 def test_compose_file_validates() -> None:
     env = {**os.environ, "POSTGRES_PASSWORD": "example", "TRIAGE_SECRET_KEY": "k" * 40}
-    result = subprocess.run([*_compose(), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                            capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [*_compose(), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
