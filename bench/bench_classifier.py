@@ -8,7 +8,7 @@
 - resident memory of a process holding the model against the same process before loading it.
 
 Usage: .venv/bin/python bench/bench_classifier.py [--model DIR] [--seconds 3]
-Without --model (or TRIAGE_MODEL_DIR) it trains a model on the corpus first (about 15 s).
+Without --model (or TRIAGE_MODEL_DIR) it trains a model on the corpus first (about 10 s).
 """
 
 import argparse

@@ -20,7 +20,7 @@ from ml.pipeline import Featurizer
 
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
-FORMAT = 1
+FORMAT = 2  # 2: features hashed, the vocabulary holds hashes, not names
 # The artefact holds only dicts, lists, strings, numbers and numpy arrays: nothing beyond
 # these types may be instantiated when loading, whatever the file claims.
 TRUSTED_TYPES: list[str] = []

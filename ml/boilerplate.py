@@ -51,14 +51,25 @@ class Formula:
 
     hints: tuple[str, ...]
     anchor: re.Pattern[str]
-    end: re.Pattern[str] | None = None
-    whole_sentence: bool = False
+    end: re.Pattern[str] | None
+    whole_sentence: bool
+    # The anchor for case-folded text, which serving strips: case-sensitive and without the
+    # opening \b, checked by the caller when `folded_at_word`. An anchor that opens with a
+    # literal word is then found by a fast substring search instead of a scan of every
+    # character, several times faster.
+    folded_anchor: re.Pattern[str]
+    folded_at_word: bool
 
 
 def _f(hints: str, anchor: str, end: str | None = None, *, whole_sentence: bool = False) -> Formula:
     """`hints`: words, one of which the case-folded text must hold for the anchor to be tried."""
     return Formula(
-        tuple(hints.split()), _compile(anchor), _compile(end) if end else None, whole_sentence
+        hints=tuple(hints.split()),
+        anchor=_compile(anchor),
+        end=_compile(end) if end else None,
+        whole_sentence=whole_sentence,
+        folded_anchor=re.compile(_ar(anchor.removeprefix(r"\b"))),
+        folded_at_word=anchor.startswith(r"\b"),
     )
 
 

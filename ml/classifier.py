@@ -12,37 +12,37 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from ml import artefact
-from ml.explain import term_contributions
+from ml.explain import strongest_terms
 from ml.labels import LabelSpace
 from ml.language import detect_language
 from ml.model import NEEDS_REVIEW, Scores, TrainedModel, decide
-from ml.pipeline import CJK_CHAR, TOKEN, surface
+from ml.pipeline import Reading, read_all
 
 FloatArray = npt.NDArray[np.float64]
 EXPLANATION_TERMS = 8
 REPETITION_MIN_WORDS = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AreaScore:
     id: str
     name: str
     score: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParagraphScore:
     number: int
     score: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TermWeight:
     term: str
     weight: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Explanation:
     area: str
     terms: tuple[TermWeight, ...]
@@ -50,7 +50,7 @@ class Explanation:
     paragraph_summary: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Triage:
     decision: str
     confidence: float
@@ -65,10 +65,12 @@ class Triage:
         return asdict(self)
 
 
-def _repetitive(text_surface: str) -> bool:
+def _repetitive(reading: Reading) -> bool:
     """Many words, few of them distinct (under 1 in 20): spam or a test of the service."""
-    words = TOKEN.findall(text_surface)
-    return len(words) > REPETITION_MIN_WORDS and len(set(words)) * 20 < len(words)
+    if len(reading.starts) <= REPETITION_MIN_WORDS:
+        return False
+    words = reading.tokens
+    return len(set(words)) * 20 < len(words)
 
 
 class Classifier:
@@ -77,7 +79,8 @@ class Classifier:
     def __init__(self, model: TrainedModel, card: dict[str, Any] | None = None) -> None:
         self.model = model
         self._card = dict(card or {})
-        self._areas = tuple((a.id, a.name) for a in model.label_space.areas)
+        self._area_ids = tuple(a.id for a in model.label_space.areas)
+        self._area_names = tuple(a.name for a in model.label_space.areas)
 
     @classmethod
     def load(cls, directory: Path | str, expected_sha256: str | None = None) -> Classifier:
@@ -104,19 +107,20 @@ class Classifier:
     def score_texts(self, texts: Sequence[str]) -> tuple[Scores, list[str], FloatArray]:
         """Scores, decisions and confidences for many texts at once (no explanations)."""
         texts = [t if isinstance(t, str) else "" for t in texts]
-        surfaces = [surface(t) for t in texts]
-        x = self.model.featurizer.transform_surfaces(surfaces)
-        return self._score_matrix(x, surfaces, [detect_language(t) for t in texts])
+        readings = read_all(texts)
+        x = self.model.featurizer.transform_readings(readings)
+        return self._score_matrix(x, readings, [detect_language(t) for t in texts])
 
     def _score_matrix(
-        self, x: sp.csr_matrix, surfaces: Sequence[str], languages: Sequence[str | None]
+        self, x: sp.csr_matrix, readings: Sequence[Reading], languages: Sequence[str | None]
     ) -> tuple[Scores, list[str], FloatArray]:
         scores = self.model.scores(x)
         decisions, confidence = decide(scores, self.model.thresholds, languages)
         # Text with no known feature carries no evidence, and text that repeats a few words
         # over and over is no request: neither is routed automatically.
-        unusable = (np.diff(x.indptr) == 0) | np.array([_repetitive(s) for s in surfaces], bool)
-        for row in np.flatnonzero(unusable).tolist():
+        empty = x.indptr[1:] == x.indptr[:-1]
+        unusable = empty | np.array([_repetitive(r) for r in readings], dtype=np.bool_)
+        for row in unusable.nonzero()[0].tolist():
             if decisions[row] != NEEDS_REVIEW:
                 decisions[row] = NEEDS_REVIEW
                 confidence[row] = scores.route[row]
@@ -133,69 +137,59 @@ class Classifier:
         hints = list(language_hints) if language_hints is not None else [None] * len(texts)
         detected = [detect_language(t) for t in texts]
         languages = [d if d is not None else h for d, h in zip(detected, hints, strict=True)]
-        surfaces = [surface(t) for t in texts]
-        x = self.model.featurizer.transform_surfaces(surfaces)
-        scores, decisions, confidence = self._score_matrix(x, surfaces, languages)
-        return [
-            self._triage(
-                surfaces[row],
-                x.indices[x.indptr[row] : x.indptr[row + 1]],
-                x.data[x.indptr[row] : x.indptr[row + 1]],
-                scores,
-                row,
-                decisions[row],
-                confidence[row],
-                languages[row],
+        readings = read_all(texts)
+        x, trace = self.model.featurizer.transform_traced(readings)
+        scores, decisions, confidence = self._score_matrix(x, readings, languages)
+        area_order = (-scores.areas).argsort(axis=1, kind="stable")
+        paragraph_order = (-scores.paragraphs).argsort(axis=1, kind="stable")
+        # What each entry of a row pushes the row's top area by, shared among its occurrences:
+        # explanations credit each occurrence's share to the words holding it.
+        top = area_order[:, 0].repeat(x.indptr[1:] - x.indptr[:-1])
+        shares = np.maximum(x.data * self.model.head.weights[x.indices, top], 0.0) / trace.counts
+        bounds = x.indptr.tolist()
+        area_p, by_area = scores.areas.tolist(), area_order.tolist()
+        paragraph_p, by_paragraph = scores.paragraphs.tolist(), paragraph_order.tolist()
+        sure, scope = confidence.clip(0.0, 1.0).tolist(), scores.scope.tolist()
+        ids, names, numbers = self._area_ids, self._area_names, self.model.paragraph_numbers
+        triages = []
+        for row, reading in enumerate(readings):
+            a, p = area_p[row], paragraph_p[row]
+            areas = tuple(AreaScore(ids[i], names[i], a[i]) for i in by_area[row])
+            paragraphs = tuple(ParagraphScore(numbers[i], p[i]) for i in by_paragraph[row])
+            # An extra zero for the entry −1: a feature outside the vocabulary brings nothing.
+            row_shares = np.concatenate([shares[bounds[row] : bounds[row + 1]], [0.0]])
+            terms = strongest_terms(
+                reading,
+                row_shares[trace.words[row]],
+                row_shares[trace.chars[row]],
+                EXPLANATION_TERMS,
             )
-            for row in range(len(texts))
-        ]
+            triages.append(
+                Triage(
+                    decision=decisions[row],
+                    confidence=sure[row],
+                    language=languages[row],
+                    areas=areas,
+                    paragraphs=paragraphs,
+                    explanation=self._explanation(areas[0].id, terms, paragraphs),
+                    model_version=self.model.version,
+                    scope_score=scope[row],
+                )
+            )
+        return triages
 
-    def _triage(
+    def _explanation(
         self,
-        text_surface: str,
-        columns: npt.NDArray[np.int32],
-        data: FloatArray,
-        scores: Scores,
-        row: int,
-        decision: str,
-        confidence: float,
-        language: str | None,
-    ) -> Triage:
-        area_p = scores.areas[row]
-        order = np.argsort(-area_p, kind="stable").tolist()
-        areas = tuple(
-            AreaScore(self._areas[i][0], self._areas[i][1], float(area_p[i])) for i in order
-        )
-        para_p = scores.paragraphs[row]
-        para_order = np.argsort(-para_p, kind="stable").tolist()
-        paragraphs = tuple(
-            ParagraphScore(self.model.paragraph_numbers[i], float(para_p[i])) for i in para_order
-        )
-        top = order[0]
-        contributions = term_contributions(
-            self.model.featurizer, text_surface, columns, data, self.model.head.weights[:, top]
-        )
-        # A lone CJK character that no pair absorbed says little; it is left out.
-        best_terms = sorted(
-            ((t, v) for t, v in contributions.items() if not CJK_CHAR.fullmatch(t)),
-            key=lambda tv: -tv[1],
-        )[:EXPLANATION_TERMS]
+        area: str,
+        terms: list[tuple[str, float]],
+        paragraphs: tuple[ParagraphScore, ...],
+    ) -> Explanation:
         best_paragraph = paragraphs[0].number if paragraphs else None
-        explanation = Explanation(
-            area=areas[0].id,
-            terms=tuple(TermWeight(t, round(v, 4)) for t, v in best_terms),
+        return Explanation(
+            area=area,
+            terms=tuple(TermWeight(t, round(v, 4)) for t, v in terms),
             paragraph=best_paragraph,
             paragraph_summary=(
                 self.model.label_space.summary(best_paragraph) if best_paragraph is not None else ""
             ),
-        )
-        return Triage(
-            decision=decision,
-            confidence=float(np.clip(confidence, 0.0, 1.0)),
-            language=language,
-            areas=areas,
-            paragraphs=paragraphs,
-            explanation=explanation,
-            model_version=self.model.version,
-            scope_score=float(scores.scope[row]),
         )

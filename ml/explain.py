@@ -2,160 +2,130 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
-from ml.pipeline import STEM_CHARS, STEM_PREFIX, TOKEN, Featurizer, char_hashes, stem
+from ml.pipeline import HashArray, Reading
 
 FloatArray = npt.NDArray[np.float64]
-# Only the strongest features are traced back to the text: the few terms shown are made of
-# them, and tracing every feature of a long request would cost more than classifying it.
-TOP_WORD_FEATURES = 48
-TOP_CHAR_FEATURES = 256
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 MAX_RUN = 6  # Chinese characters joined into one term at most
 RUN_FLOOR = 0.25  # share of the best character's credit a character needs to stay in a run
 
+# A term, its contribution, and where in the text it first occurs (a token's number).
+Term = tuple[str, float, int]
+
+
+def strongest_terms(
+    reading: Reading, word_shares: FloatArray, char_shares: FloatArray, count: int
+) -> list[tuple[str, float]]:
+    """The `count` words or word pairs of the text that contribute most (tf-idf value × weight)
+    to a class, strongest first, with their contributions.
+
+    `reading` is what `pipeline.read` made of the text; `word_shares` and `char_shares` hold
+    what each of its word features and character n-grams (`reading.word_hashes` and
+    `reading.char_hashes`) brings: the positive contribution of its feature, shared evenly
+    among the feature's occurrences.
+    Each occurrence credits what produced it: a pair of words is a term of its own, a word and
+    its stem credit the word, a character n-gram the word holding its middle character.
+    Chinese characters (their pairs credit both) are shown as the runs of credited characters
+    they form, so every term shown is one a reader finds in the text; a lone character that no
+    pair absorbed says little and is left out.
+    """
+    n = len(reading.starts)
+    if n == 0:
+        return []
+    pairs = word_shares[n : 2 * n - 1]
+    credit = (
+        word_shares[:n]
+        + np.bincount(reading.stemmed, weights=word_shares[2 * n - 1 :], minlength=n)
+        # n-grams that no token holds go to the extra last bin, dropped
+        + np.bincount(reading.char_tokens, weights=char_shares, minlength=n + 1)[:n]
+    )
+    # One-character tokens are Chinese characters: other tokens have two letters or more.
+    chinese = reading.ends - reading.starts == 1
+    if chinese[:-1].any():
+        # A pair opening with a Chinese character credits both halves, when they touch.
+        joined = chinese[:-1] & (reading.ends[:-1] == reading.starts[1:])
+        half = np.where(joined, pairs, 0.0) / 2
+        credit[:-1] += half
+        credit[1:] += half
+        pairs = np.where(chinese[:-1], 0.0, pairs)
+    hashes = reading.word_hashes
+    terms = [
+        *_strongest(hashes[:n], credit, ~chinese & (credit > 0), count, reading.token),
+        *_strongest(
+            hashes[n : 2 * n - 1],
+            pairs,
+            pairs > 0,
+            count,
+            lambda i: f"{reading.token(i)} {reading.token(i + 1)}",
+        ),
+        *_runs(reading, credit, chinese.nonzero()[0]),
+    ]
+    terms.sort(key=lambda term: (-term[1], term[2]))
+    return [(name, value) for name, value, _ in terms[:count]]
+
 
 def _strongest(
-    columns: npt.NDArray[np.int64], values: FloatArray, keep: int
-) -> tuple[npt.NDArray[np.int64], FloatArray]:
-    if len(values) > keep:
-        chosen = np.sort(np.argpartition(-values, keep)[:keep])
-        return columns[chosen], values[chosen]
-    return columns, values
-
-
-def term_contributions(
-    featurizer: Featurizer,
-    text_surface: str,
-    columns: npt.NDArray[np.int32] | npt.NDArray[np.int64],
-    data: FloatArray,
-    weights: npt.NDArray[np.float32] | FloatArray,
-) -> dict[str, float]:
-    """Positive contribution (tf-idf value × weight) of each word or word pair of the text.
-
-    `columns` and `data` are the text's feature row (a CSR row's indices and data) and
-    `text_surface` what `pipeline.surface` made of the text.
-    Stems are credited to the words sharing them, character n-grams to the word holding their
-    middle character, and Chinese characters are shown as the runs of credited characters
-    they form, so every term shown is one a reader finds in the text.
-    """
-    values = data * weights[columns]
-    positive = values > 0
-    columns, values = columns[positive].astype(np.int64), values[positive]
-    spans = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text_surface)]
-    credit = np.zeros(len(spans), dtype=np.float64)
-    terms: defaultdict[str, float] = defaultdict(float)
-    is_word = columns < featurizer.n_word
-    word_columns, word_values = _strongest(columns[is_word], values[is_word], TOP_WORD_FEATURES)
-    traced: list[tuple[str, str, float]] = []
-    for column, value in zip(word_columns.tolist(), word_values.tolist(), strict=True):
-        name = featurizer.word_names[column]
-        first, _, second = name.partition(" ")
-        # Stems and Chinese characters (one-character tokens) go to the tokens holding them.
-        if name.startswith(STEM_PREFIX) or len(first) == 1:
-            traced.append((first, second, value))
-        else:
-            terms[name] += value
-    if traced:
-        where = _occurrences(spans, {first for first, _, _ in traced})
-        for first, second, value in traced:
-            holders = (
-                _pair_holders(spans, where.get(first, []), second)
-                if second
-                else where.get(first, [])
-            )
-            for holder in holders:
-                credit[holder] += value / len(holders)
-    char_columns, char_values = _strongest(columns[~is_word], values[~is_word], TOP_CHAR_FEATURES)
-    if len(char_columns) and spans:
-        credit += _character_credit(featurizer, text_surface, char_columns, char_values, spans)
-    _collect(spans, credit, terms)
-    return dict(terms)
-
-
-def _pair_holders(spans: list[tuple[int, int, str]], firsts: list[int], second: str) -> list[int]:
-    """Both tokens of each place where `second` directly follows one of `firsts`."""
-    holders: list[int] = []
-    for i in firsts:
-        if i + 1 < len(spans) and spans[i + 1][2] == second and spans[i][1] == spans[i + 1][0]:
-            holders += [i, i + 1]
-    return holders
-
-
-def _occurrences(spans: list[tuple[int, int, str]], wanted: set[str]) -> dict[str, list[int]]:
-    """Positions of the tokens that are (Chinese characters) or stem to a wanted key."""
-    arabic = any(key[1:2] >= "\u0600" for key in wanted if key.startswith(STEM_PREFIX))
-    where: dict[str, list[int]] = {}
-    for number, (_, _, token) in enumerate(spans):
-        if len(token) == 1 or STEM_PREFIX + token[:STEM_CHARS] in wanted or arabic:
-            key = token if len(token) == 1 else stem(token)
-            if key in wanted:
-                where.setdefault(key, []).append(number)
-    return where
-
-
-def _character_credit(
-    featurizer: Featurizer,
-    text_surface: str,
-    columns: npt.NDArray[np.int64],
+    hashes: HashArray,
     values: FloatArray,
-    spans: list[tuple[int, int, str]],
-) -> FloatArray:
-    # Only the few n-grams that pushed the class are searched for in the text.
-    keys = featurizer.char_keys[columns - featurizer.n_word]
-    hashes, centres = char_hashes(text_surface)
-    slot = np.searchsorted(keys, hashes)
-    slot[slot == len(keys)] = 0
-    hit = keys[slot] == hashes
-    slot, centres = slot[hit], centres[hit]
-    if not len(slot):
-        return np.zeros(len(spans), dtype=np.float64)
-    share = values[slot] / np.bincount(slot, minlength=len(keys))[slot]
-    starts = np.array([s for s, _, _ in spans], dtype=np.int64)
-    ends = np.array([e for _, e, _ in spans], dtype=np.int64)
-    token = np.searchsorted(starts, centres, side="right") - 1
-    inside = (token >= 0) & (centres < ends[np.maximum(token, 0)])
-    totals = np.bincount(token[inside], weights=share[inside], minlength=len(spans))
-    return totals.astype(np.float64)
+    wanted: BoolArray,
+    count: int,
+    name: Callable[[int], str],
+) -> list[Term]:
+    """The `count` strongest of the wanted terms, each term's values summed over its
+    occurrences (equal hashes: the same term); `name` names a term from an occurrence."""
+    where = wanted.nonzero()[0]
+    if not len(where):
+        return []
+    # Occurrences grouped by hash, each group in text order.
+    order = where[hashes[where].argsort(kind="stable")]
+    grouped = hashes[order]
+    starts = np.concatenate([[True], grouped[1:] != grouped[:-1]]).nonzero()[0]
+    totals = np.add.reduceat(values[order], starts)
+    first = order[starts]
+    best = np.lexsort((first, -totals))[:count]  # ties: first in the text first
+    return [
+        (name(i), total, i)
+        for i, total in zip(first[best].tolist(), totals[best].tolist(), strict=True)
+    ]
 
 
-def _collect(
-    spans: list[tuple[int, int, str]], credit: FloatArray, terms: defaultdict[str, float]
-) -> None:
-    """Credited words as terms; Chinese characters joined into runs of strongly credited ones."""
-    # One-character tokens are Chinese characters: other tokens have two letters or more.
-    cjk = np.array([len(token) == 1 for _, _, token in spans], dtype=np.bool_)
-    strong = credit > 0
-    if cjk.any():
-        # Weakly credited characters end a run, so runs follow the words that mattered.
-        strong &= ~cjk | (credit >= RUN_FLOOR * float(credit[cjk].max()))
-    run: list[int] = []
-    for number in np.flatnonzero(strong).tolist():
-        start, _, token = spans[number]
-        if not cjk[number]:
-            terms[token] += float(credit[number])
+def _runs(reading: Reading, credit: FloatArray, chinese: IntArray) -> list[Term]:
+    """Runs of strongly credited Chinese characters, as terms of two characters or more."""
+    if not len(chinese):
+        return []
+    # Weakly credited characters end a run, so runs follow the words that mattered.
+    values = credit[chinese]
+    strong = chinese[(values > 0) & (values >= RUN_FLOOR * values.max())]
+    # A run ends where the next strong character does not touch it.
+    breaks = (reading.ends[strong[:-1]] != reading.starts[strong[1:]]).nonzero()[0] + 1
+    cuts = [0, *breaks.tolist(), len(strong)]
+    numbers = strong.tolist()
+    runs = [numbers[a:b] for a, b in pairwise(cuts) if b > a]
+    starts, credits = reading.starts.tolist(), credit.tolist()
+    totals: dict[str, Term] = {}
+    for run in _split(runs, credits):
+        text = "".join(reading.surface[starts[i]] for i in run)  # one character each
+        _, total, first = totals.get(text, (text, 0.0, run[0]))
+        totals[text] = (text, total + sum(credits[i] for i in run), min(first, run[0]))
+    return [term for term in totals.values() if len(term[0]) > 1]
+
+
+def _split(runs: list[list[int]], credit: list[float]) -> list[list[int]]:
+    """Runs too long to read as one term cut at their least credited character."""
+    out: list[list[int]] = []
+    pending = list(runs)
+    while pending:
+        run = pending.pop()
+        if len(run) <= MAX_RUN:
+            out.append(run)
             continue
-        if run and spans[run[-1]][1] != start:
-            _add_run(spans, credit, run, terms)
-            run = []
-        run.append(number)
-    if run:
-        _add_run(spans, credit, run, terms)
-
-
-def _add_run(
-    spans: list[tuple[int, int, str]],
-    credit: FloatArray,
-    run: list[int],
-    terms: defaultdict[str, float],
-) -> None:
-    if len(run) > MAX_RUN:
-        # Too long to read as one term: cut at its least credited character.
         cut = min(range(1, len(run) - 1), key=lambda i: credit[run[i]])
-        _add_run(spans, credit, run[:cut], terms)
-        _add_run(spans, credit, run[cut + 1 :], terms)
-        return
-    terms["".join(spans[i][2] for i in run)] += float(credit[run].sum())
+        pending += [run[:cut], run[cut + 1 :]]
+    return out

@@ -50,9 +50,9 @@ def detect_language(text: str) -> str | None:
     if first is None:
         return None
     sample = text[first : first + SAMPLE_CHARS]
-    counts = [(len(pattern.findall(sample)), code) for code, pattern in _SCRIPTS]
-    count, code = max(counts)
-    if count and code:
-        return code
+    if not sample.isascii():  # (ASCII letters are Latin: the statistical model's to tell apart)
+        count, code = max((len(pattern.findall(sample)), code) for code, pattern in _SCRIPTS)
+        if count and code:
+            return code
     language = _get_detector().detect_language_of(sample)
     return _CODES.get(language) if language is not None else None

@@ -6,6 +6,7 @@ import random
 import pytest
 
 from ml.classifier import Classifier, Triage
+from ml.corpus import Example
 from ml.labels import LANGUAGES
 from ml.text import normalize
 
@@ -148,6 +149,13 @@ def test_chinese_explanation_terms_come_from_the_text(classifier: Classifier) ->
 
 def test_predict_many_matches_predict(classifier: Classifier) -> None:
     texts = [PROBES["ict"]["ru"], PROBES["gender"]["ar"], ""]
+    assert classifier.predict_many(texts) == [classifier.predict(t) for t in texts]
+
+
+def test_a_triage_does_not_depend_on_the_batch_it_came_in(
+    classifier: Classifier, validation_split: list[Example]
+) -> None:
+    texts = [e.text for e in validation_split[::20]]
     assert classifier.predict_many(texts) == [classifier.predict(t) for t in texts]
 
 
