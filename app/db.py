@@ -1,16 +1,33 @@
 """Declarative base, engine construction and the per-request session dependency."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+from anyio import CancelScope
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    ColumnDefault,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    literal_column,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,6 +71,67 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    filled = dict(row)
+    for column in table.columns:
+        default = column.default
+        if column.key in filled or not isinstance(default, ColumnDefault):
+            continue
+        # Callable defaults are wrapped to take an execution context; ours ignore it.
+        filled[column.key] = default.arg(None) if default.is_callable else default.arg
+    return filled
+
+
+# (table, column keys) of each row written, in order.
+_Shape = tuple[tuple[Table, tuple[str, ...]], ...]
+
+
+@lru_cache(maxsize=512)
+def _cte_insert(shape: _Shape) -> Executable:
+    """One statement writing rows of this shape, a CTE a row (multi-row VALUES would not be
+    cached); built once, so compiled once."""
+    ctes = [
+        insert(table)
+        .values({key: bindparam(f"r{i}_{key}", type_=table.c[key].type) for key in keys})
+        .cte(f"write_{i}")
+        for i, (table, keys) in enumerate(shape)
+    ]
+    return select(literal_column("1")).add_cte(*ctes)
+
+
+def insert_all(session: Session, objects: Sequence[Base]) -> None:
+    """Insert new rows of several tables, parents before children, in few round trips.
+
+    PostgreSQL takes them all in one statement of data-modifying CTEs (it checks foreign
+    keys when the whole statement ends); SQLite takes one INSERT per table.
+    The objects stay out of the session: give them every value the caller reads back (ids,
+    timestamps) beforehand; columns left unset take their defaults here.
+    """
+    rows: list[tuple[Table, dict[str, Any]]] = []
+    for obj in objects:
+        state = inspect(obj)
+        table = state.mapper.local_table
+        assert isinstance(table, Table)
+        values = {
+            prop.columns[0].key: state.dict[prop.key]
+            for prop in state.mapper.column_attrs
+            if prop.key in state.dict
+        }
+        rows.append((table, _with_defaults(table, values)))
+    if session.get_bind().dialect.name != "postgresql":
+        batches: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for table, values in rows:
+            batches.setdefault((table, tuple(values)), []).append(values)
+        for (table, _), batch in batches.items():
+            session.execute(insert(table), batch)
+        return
+    shape = tuple((table, tuple(values)) for table, values in rows)
+    params = {
+        f"r{i}_{key}": value for i, (_, values) in enumerate(rows) for key, value in values.items()
+    }
+    session.execute(_cte_insert(shape), params)
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """Build an engine; SQLite gets foreign keys, WAL and write-serialising transactions."""
     parsed = make_url(url)
@@ -74,7 +152,8 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         echo=echo,
         # Errors quote the statement, never its parameters: they carry request texts.
         hide_parameters=True,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip per transaction): a connection found
+        # dead fails its request with a 503 and the pool replaces every older connection.
         pool_size=pool_size,
         max_overflow=pool_size,
     )
@@ -103,10 +182,20 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for one request. Opening one does no I/O, so it happens on the event loop;
+    closing one does only when a transaction is still open, and then goes to a thread."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+    session = factory()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            # Shielded: a request cancelled mid-way must still give its connection back.
+            with CancelScope(shield=True):
+                await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -24,9 +24,11 @@ from app.desk import model_router as desk_model_router
 from app.desk import pages as desk_pages
 from app.desk import router as desk_router
 from app.dispatch import router as dispatch_router
+from app.dispatch.streams import Nudge
 from app.intake import router as intake_router
 from app.middleware import (
     BodySizeLimitMiddleware,
+    ConcurrencyLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.redis_url
             else None
         )
+        app.state.nudge = Nudge(app.state.redis, interval=settings.dispatch_linger)
         app.state.rate_limiter = (
             RateLimiter(settings.rate_limit, settings.redis_url)
             if settings.rate_limit_enabled
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dispatch_router.router)
     app.include_router(webhooks_router.router)
     app.include_router(dashboards_router.router)
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.db_pool_size)
     multipart_limit = settings.max_attachments * settings.max_attachment_bytes + 1024 * 1024
     app.add_middleware(
         BodySizeLimitMiddleware, json_limit=settings.max_json_bytes, multipart_limit=multipart_limit

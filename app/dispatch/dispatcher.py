@@ -179,10 +179,13 @@ class Dispatcher:
         """Sleep for the poll interval, or less when intake nudges us through Redis."""
         if self.redis is not None and time.monotonic() >= self._queue_down_until:
             try:
-                self.redis.blpop([WAKE_KEY], timeout=self.poll_interval)
-                return
+                woken = self.redis.blpop([WAKE_KEY], timeout=self.poll_interval)
             except redis.RedisError:
                 pass
+            else:
+                if woken is not None:
+                    self._stop.wait(self.settings.dispatch_linger)
+                return
         self._stop.wait(self.poll_interval)
 
     def close(self) -> None:

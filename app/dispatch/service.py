@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.db import utcnow
+from app.db import new_id, utcnow
 from app.dispatch import progress
 from app.dispatch.models import Assignment, AssignmentStatus, OutboxEntry
 from app.dispatch.progress import aggregate_status as aggregate_status  # used by app.demo
@@ -57,6 +57,30 @@ def entry_payload(
     }
 
 
+def planned(
+    request: AssistanceRequest,
+    triage: TriageRead,
+    routes: dict[str, Route],
+    groups: list[str] | None = None,
+) -> list[tuple[Assignment, OutboxEntry]]:
+    """An assignment and an outbox row for each working group the request goes to, unsaved."""
+    targets = groups if groups is not None else groups_for(triage, routes)
+    return [
+        (
+            Assignment(
+                id=new_id(), request_id=request.id, working_group_id=group, is_primary=index == 0
+            ),
+            OutboxEntry(
+                request_id=request.id,
+                working_group_id=group,
+                topic=DISPATCH_TOPIC,
+                payload=entry_payload(request, triage, group, primary=index == 0),
+            ),
+        )
+        for index, group in enumerate(targets)
+    ]
+
+
 def plan(
     session: Session,
     *,
@@ -66,23 +90,11 @@ def plan(
     groups: list[str] | None = None,
 ) -> list[Assignment]:
     """Add an assignment and an outbox row for each working group the request goes to."""
-    targets = groups if groups is not None else groups_for(triage, routes)
-    assignments = []
-    for index, group in enumerate(targets):
-        assignment = Assignment(
-            request_id=request.id, working_group_id=group, is_primary=index == 0
-        )
+    pairs = planned(request, triage, routes, groups)
+    for assignment, entry in pairs:
         session.add(assignment)
-        session.add(
-            OutboxEntry(
-                request_id=request.id,
-                working_group_id=group,
-                topic=DISPATCH_TOPIC,
-                payload=entry_payload(request, triage, group, primary=index == 0),
-            )
-        )
-        assignments.append(assignment)
-    return assignments
+        session.add(entry)
+    return [assignment for assignment, _ in pairs]
 
 
 @dataclass(frozen=True)

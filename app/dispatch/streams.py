@@ -3,6 +3,7 @@ reclaiming of stale entries, acknowledgement, dead letters, and the dispatcher w
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -219,3 +220,24 @@ def wake(client: "redis.Redis | None") -> None:
         pipe.execute()
     except redis.RedisError as exc:
         log.debug("dispatcher wake-up not sent: %s", type(exc).__name__)
+
+
+class Nudge:
+    """Wakes the dispatchers after a commit, at most once per `interval` from this process.
+
+    Under load a wake-up per request would cost a Redis round trip each while the
+    dispatcher gathers the rows in one batch anyway; a request whose wake-up is skipped is
+    picked up by the next wake-up or poll, within the dispatcher's poll interval.
+    """
+
+    def __init__(self, client: "redis.Redis | None", *, interval: float) -> None:
+        self.client = client
+        self.interval = interval
+        self._last = -interval
+
+    def due(self) -> bool:
+        return self.client is not None and time.monotonic() - self._last >= self.interval
+
+    def __call__(self) -> None:
+        self._last = time.monotonic()
+        wake(self.client)
