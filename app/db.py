@@ -1,5 +1,6 @@
 """Declarative base, engine construction and the per-request session dependency."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -15,17 +16,15 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Table,
-    bindparam,
     create_engine,
     event,
     insert,
     inspect,
-    literal_column,
-    select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
@@ -82,21 +81,28 @@ def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     return filled
 
 
-# (table, column keys) of each row written, in order.
-_Shape = tuple[tuple[Table, tuple[str, ...]], ...]
+def _json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()  # bytea's hex input format
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-@lru_cache(maxsize=512)
-def _cte_insert(shape: _Shape) -> Executable:
-    """One statement writing rows of this shape, a CTE a row (multi-row VALUES would not be
-    cached); built once, so compiled once."""
-    ctes = [
-        insert(table)
-        .values({key: bindparam(f"r{i}_{key}", type_=table.c[key].type) for key in keys})
-        .cte(f"write_{i}")
-        for i, (table, keys) in enumerate(shape)
-    ]
-    return select(literal_column("1")).add_cte(*ctes)
+@lru_cache(maxsize=256)
+def _recordset_insert(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> TextClause:
+    """One statement writing each table's rows from a JSON array: few parameters and a short
+    text, so both SQLAlchemy and the driver cache it (a VALUES list per row would not be)."""
+    ctes = []
+    for i, (table, keys) in enumerate(shape):
+        columns = ", ".join(f'"{table.c[key].name}"' for key in keys)
+        ctes.append(
+            f'write_{i} AS (INSERT INTO "{table.name}" ({columns}) SELECT {columns} '
+            f'FROM json_populate_recordset(NULL::"{table.name}", CAST(:rows_{i} AS json)))'
+        )
+    return text("WITH " + ", ".join(ctes) + " SELECT 1")
 
 
 def insert_all(session: Session, objects: Sequence[Base]) -> None:
@@ -107,29 +113,29 @@ def insert_all(session: Session, objects: Sequence[Base]) -> None:
     The objects stay out of the session: give them every value the caller reads back (ids,
     timestamps) beforehand; columns left unset take their defaults here.
     """
-    rows: list[tuple[Table, dict[str, Any]]] = []
+    batches: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for obj in objects:
         state = inspect(obj)
         table = state.mapper.local_table
         assert isinstance(table, Table)
-        values = {
-            prop.columns[0].key: state.dict[prop.key]
-            for prop in state.mapper.column_attrs
-            if prop.key in state.dict
-        }
-        rows.append((table, _with_defaults(table, values)))
+        values = _with_defaults(
+            table,
+            {
+                prop.columns[0].key: state.dict[prop.key]
+                for prop in state.mapper.column_attrs
+                if prop.key in state.dict
+            },
+        )
+        batches.setdefault((table, tuple(values)), []).append(values)
     if session.get_bind().dialect.name != "postgresql":
-        batches: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
-        for table, values in rows:
-            batches.setdefault((table, tuple(values)), []).append(values)
-        for (table, _), batch in batches.items():
-            session.execute(insert(table), batch)
+        for (table, _), rows in batches.items():
+            session.execute(insert(table), rows)
         return
-    shape = tuple((table, tuple(values)) for table, values in rows)
     params = {
-        f"r{i}_{key}": value for i, (_, values) in enumerate(rows) for key, value in values.items()
+        f"rows_{i}": json.dumps(rows, default=_json_value, ensure_ascii=False)
+        for i, rows in enumerate(batches.values())
     }
-    session.execute(_cte_insert(shape), params)
+    session.execute(_recordset_insert(tuple(batches)), params)
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
