@@ -105,7 +105,7 @@ def serve(
     settings = get_settings()
     logs.configure(settings.log_level, as_json=settings.log_json)
     created: Path | None = None
-    if workers > 1:
+    if workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics to files there; /metrics adds them all up.
         directory, fresh = metrics.multiprocess_directory(
             os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -224,11 +224,15 @@ def register(
         Path, typer.Argument(help="a model folder (card.json), or a folder of model folders")
     ],
     activate: Annotated[bool, typer.Option(help="make it the active model")] = False,
+    activate_if_none: Annotated[
+        bool, typer.Option(help="make it the active model only if no model is active")
+    ] = False,
 ) -> None:
     """Register a model artefact trained elsewhere (its checksum is verified on load).
 
     Given a folder of versions, the newest is taken; a version already registered is left
-    as it is, so a deployment's migration job can run this on every start.
+    as it is, so a deployment's migration job can run this on every start. With
+    --activate-if-none, an upgrade's new image never replaces a model promoted since.
     """
     settings = get_settings()
     try:
@@ -238,6 +242,8 @@ def register(
         raise typer.Exit(code=2) from exc
     card = registry.read_card(directory)
     with _session(settings) as session:
+        if activate_if_none:
+            activate = registry.active(session) is None
         existing = session.get(ModelVersion, card["version"])
         if existing is not None:
             if activate and not existing.is_active and registry.active(session) is None:

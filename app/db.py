@@ -4,7 +4,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,14 +70,21 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+@cache
+def _python_defaults(table: Table) -> tuple[tuple[str, ColumnDefault], ...]:
+    return tuple(
+        (column.key, column.default)
+        for column in table.columns
+        if isinstance(column.default, ColumnDefault)
+    )
+
+
 def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     filled = dict(row)
-    for column in table.columns:
-        default = column.default
-        if column.key in filled or not isinstance(default, ColumnDefault):
-            continue
-        # Callable defaults are wrapped to take an execution context; ours ignore it.
-        filled[column.key] = default.arg(None) if default.is_callable else default.arg
+    for key, default in _python_defaults(table):
+        if key not in filled:
+            # Callable defaults are wrapped to take an execution context; ours ignore it.
+            filled[key] = default.arg(None) if default.is_callable else default.arg
     return filled
 
 

@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(default=256 * 1024, ge=1024)
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_attachments: int = Field(default=5, ge=0)
-    max_body_chars: int = Field(default=20_000, ge=100)
     reference_prefix: str = "TA"
     # Requests an api process works on at once, each holding at most one pooled connection;
     # the others wait their turn on the event loop, holding nothing.
@@ -38,7 +37,7 @@ class Settings(BaseSettings):
     dispatch_max_deliveries: int = Field(default=5, ge=1)
     # After a wake-up the dispatcher waits this long, so a burst of requests goes out as one
     # batch; api processes send at most one wake-up per this interval.
-    dispatch_linger: float = Field(default=0.05, ge=0, le=5)
+    dispatch_linger: float = Field(default=0.1, ge=0, le=5)
     # Webhooks: per-attempt timeout, retries with full jitter, parallel POSTs per dispatcher.
     webhook_timeout: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
