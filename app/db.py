@@ -1,6 +1,5 @@
 """Declarative base, engine construction and the per-request session dependency."""
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -8,6 +7,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from anyio import CancelScope
 from fastapi import Depends, Request
 from sqlalchemy import (
@@ -89,10 +89,6 @@ def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
     if isinstance(value, bytes):
         return "\\x" + value.hex()  # bytea's hex input format
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
@@ -139,7 +135,8 @@ def insert_all(session: Session, objects: Sequence[Base]) -> None:
             session.execute(insert(table), rows)
         return
     params = {
-        f"rows_{i}": json.dumps(rows, default=_json_value, ensure_ascii=False)
+        # orjson writes UUIDs and aware datetimes (RFC 3339) as PostgreSQL reads them.
+        f"rows_{i}": orjson.dumps(rows, default=_json_value).decode()
         for i, rows in enumerate(batches.values())
     }
     session.execute(_recordset_insert(tuple(batches)), params)
