@@ -3,7 +3,6 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -14,6 +13,7 @@ from app import (
     metrics,
     models,  # noqa: F401  (registers every table before the first query)
     observability,
+    redis_client,
     web,
 )
 from app.catalogue.loader import get_catalogue
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.catalogue = get_catalogue()
         app.state.redis = (
-            redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+            redis_client.connect(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
             if settings.redis_url
             else None
         )

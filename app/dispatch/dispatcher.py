@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import make_engine, make_sessionmaker
 from app.dispatch import service
 from app.dispatch.streams import WAKE_KEY, StreamQueue
+from app.redis_client import connect as redis_client_for
 from app.settings import Settings
 from app.webhooks import sender
 
@@ -61,7 +62,7 @@ class Dispatcher:
             redis_client
             if redis_client is not None
             else (
-                redis.Redis.from_url(
+                redis_client_for(
                     settings.redis_url,
                     socket_timeout=5,
                     socket_connect_timeout=2,
