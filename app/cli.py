@@ -42,6 +42,7 @@ from app.dashboards import service as dashboards_service
 from app.db import make_engine, make_sessionmaker
 from app.demo import service as demo_service
 from app.dispatch import keys as group_keys
+from app.dispatch.dispatcher import Dispatcher, default_name
 from app.errors import AppError
 from app.observability import MeteredDispatcher
 from app.routing import service as routing_service
@@ -410,6 +411,22 @@ def dispatcher(
             metrics_port, addr=metrics_host, registry=metrics.collecting_registry()
         )
     raise typer.Exit(code=worker.run(once=once))
+
+
+@cli.command()
+def republish() -> None:
+    """Publish again the dispatched assignments whose stream entry Redis lost (after a Redis
+    crash or failover); dispatchers also do this every TRIAGE_DISPATCH_RECONCILE_INTERVAL."""
+    settings = get_settings()
+    if not settings.redis_url:
+        typer.echo("embedded queue: nothing to reconcile (TRIAGE_REDIS_URL is not set)")
+        return
+    worker = Dispatcher(settings, name=f"republish:{default_name()}")
+    try:
+        republished = worker.reconcile_once()
+    finally:
+        worker.close()
+    typer.echo(f"{republished} lost entries published again")
 
 
 @cli.command("create-wg-key")

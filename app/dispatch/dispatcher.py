@@ -84,6 +84,7 @@ class Dispatcher:
         self.http = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
         self._stop = threading.Event()
         self._queue_down_until = 0.0
+        self._reconciled_at = 0.0  # at start: a restarted Redis may have lost entries
         self._db_failures = 0
 
     # -- one step -------------------------------------------------------------------------
@@ -124,7 +125,28 @@ class Dispatcher:
             sender.record(session, results, policy=self.policy)
         return len(results)
 
+    def reconcile_once(self) -> int:
+        """Re-publish what Redis lost; returns how many entries were published again."""
+        self._reconciled_at = time.monotonic()
+        if self.queue is None:
+            return 0
+        with self.sessions() as session:
+            try:
+                outcome = service.republish_lost(session, queue=self.queue, worker=self.name)
+            except redis.RedisError as exc:
+                log.warning("reconciliation skipped, queue unavailable: %s", type(exc).__name__)
+                return 0
+        if outcome.republished:
+            log.warning(
+                "re-published %d of %d dispatched assignments whose stream entry was lost",
+                outcome.republished,
+                outcome.checked,
+            )
+        return outcome.republished
+
     def step(self) -> int:
+        if time.monotonic() - self._reconciled_at >= self.settings.dispatch_reconcile_interval:
+            self.reconcile_once()
         return self.dispatch_once() + self.deliver_once()
 
     def drain(self, *, timeout: float = 60.0) -> None:

@@ -107,6 +107,20 @@ class StreamQueue:
             )
         return [_text(entry_id) for entry_id in pipe.execute()]
 
+    def missing(self, working_group_id: str, entry_ids: Sequence[str]) -> set[str]:
+        """Which of these entry ids the group's stream no longer holds (Redis lost them)."""
+        pipe = self.client.pipeline(transaction=False)
+        for entry_id in entry_ids:
+            pipe.xrange(stream_name(working_group_id), entry_id, entry_id)
+        return {
+            entry_id for entry_id, found in zip(entry_ids, pipe.execute(), strict=True) if not found
+        }
+
+    def forget(self, working_group_id: str, request_ids: Sequence[str]) -> None:
+        """Drop the published marks of these requests, so publishing them adds new entries."""
+        if request_ids:
+            self.client.hdel(published_key(working_group_id), *request_ids)
+
     def _ensure_group(self, stream: str, *, force: bool = False) -> None:
         if stream in self._groups and not force:
             return

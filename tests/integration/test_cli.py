@@ -111,3 +111,7 @@ def test_register_activate_if_none_never_replaces_the_active_model(  # type: ign
     second = run("register", str(newer), "--activate-if-none").stdout
     assert "registered" in second
     assert "active" not in second
+
+
+def test_republish_without_redis_says_there_is_nothing_to_reconcile(run) -> None:  # type: ignore[no-untyped-def]
+    assert "nothing to reconcile" in run("republish").stdout
