@@ -18,9 +18,13 @@ RUN TRIAGE_DATABASE_URL=sqlite:////tmp/build.db TRIAGE_MODEL_DIR=/opt/models \
 
 # Runtime stage: no compilers, a non-root user, a health check.
 FROM python:3.11-slim-bookworm
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 \
-    TRIAGE_MODEL_DIR=/opt/models TRIAGE_ENVIRONMENT=production
-RUN groupadd --system triage && useradd --system --gid triage --home /srv triage
+# Two malloc arenas: threaded workers otherwise grow one arena per thread and their RSS creeps.
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 MALLOC_ARENA_MAX=2 \
+    TRIAGE_MODEL_DIR=/srv/models TRIAGE_ENVIRONMENT=production
+# /srv/models is where models trained after deployment go; a volume mounted there starts
+# out owned by the service user. The model built into the image stays read-only.
+RUN groupadd --system triage && useradd --system --gid triage --home /srv triage \
+    && mkdir -p /srv/models && chown triage:triage /srv/models
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /opt/models /opt/models
 WORKDIR /srv

@@ -42,6 +42,7 @@ from app.dashboards import service as dashboards_service
 from app.db import make_engine, make_sessionmaker
 from app.demo import service as demo_service
 from app.dispatch import keys as group_keys
+from app.dispatch.dispatcher import Dispatcher, default_name
 from app.errors import AppError
 from app.observability import MeteredDispatcher
 from app.routing import service as routing_service
@@ -105,7 +106,7 @@ def serve(
     settings = get_settings()
     logs.configure(settings.log_level, as_json=settings.log_json)
     created: Path | None = None
-    if workers > 1:
+    if workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics to files there; /metrics adds them all up.
         directory, fresh = metrics.multiprocess_directory(
             os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -224,11 +225,15 @@ def register(
         Path, typer.Argument(help="a model folder (card.json), or a folder of model folders")
     ],
     activate: Annotated[bool, typer.Option(help="make it the active model")] = False,
+    activate_if_none: Annotated[
+        bool, typer.Option(help="make it the active model only if no model is active")
+    ] = False,
 ) -> None:
     """Register a model artefact trained elsewhere (its checksum is verified on load).
 
     Given a folder of versions, the newest is taken; a version already registered is left
-    as it is, so a deployment's migration job can run this on every start.
+    as it is, so a deployment's migration job can run this on every start. With
+    --activate-if-none, an upgrade's new image never replaces a model promoted since.
     """
     settings = get_settings()
     try:
@@ -238,6 +243,8 @@ def register(
         raise typer.Exit(code=2) from exc
     card = registry.read_card(directory)
     with _session(settings) as session:
+        if activate_if_none:
+            activate = registry.active(session) is None
         existing = session.get(ModelVersion, card["version"])
         if existing is not None:
             if activate and not existing.is_active and registry.active(session) is None:
@@ -404,6 +411,22 @@ def dispatcher(
             metrics_port, addr=metrics_host, registry=metrics.collecting_registry()
         )
     raise typer.Exit(code=worker.run(once=once))
+
+
+@cli.command()
+def republish() -> None:
+    """Publish again the dispatched assignments whose stream entry Redis lost (after a Redis
+    crash or failover); dispatchers also do this every TRIAGE_DISPATCH_RECONCILE_INTERVAL."""
+    settings = get_settings()
+    if not settings.redis_url:
+        typer.echo("embedded queue: nothing to reconcile (TRIAGE_REDIS_URL is not set)")
+        return
+    worker = Dispatcher(settings, name=f"republish:{default_name()}")
+    try:
+        republished = worker.reconcile_once()
+    finally:
+        worker.close()
+    typer.echo(f"{republished} lost entries published again")
 
 
 @cli.command("create-wg-key")

@@ -1,16 +1,32 @@
 """Declarative base, engine construction and the per-request session dependency."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
+from anyio import CancelScope
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    ColumnDefault,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,6 +70,78 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+@cache
+def _python_defaults(table: Table) -> tuple[tuple[str, ColumnDefault], ...]:
+    return tuple(
+        (column.key, column.default)
+        for column in table.columns
+        if isinstance(column.default, ColumnDefault)
+    )
+
+
+def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    filled = dict(row)
+    for key, default in _python_defaults(table):
+        if key not in filled:
+            # Callable defaults are wrapped to take an execution context; ours ignore it.
+            filled[key] = default.arg(None) if default.is_callable else default.arg
+    return filled
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()  # bytea's hex input format
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+@lru_cache(maxsize=256)
+def _recordset_insert(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> TextClause:
+    """One statement writing each table's rows from a JSON array: few parameters and a short
+    text, so both SQLAlchemy and the driver cache it (a VALUES list per row would not be)."""
+    ctes = []
+    for i, (table, keys) in enumerate(shape):
+        columns = ", ".join(f'"{table.c[key].name}"' for key in keys)
+        ctes.append(
+            f'write_{i} AS (INSERT INTO "{table.name}" ({columns}) SELECT {columns} '
+            f'FROM json_populate_recordset(NULL::"{table.name}", CAST(:rows_{i} AS json)))'
+        )
+    return text("WITH " + ", ".join(ctes) + " SELECT 1")
+
+
+def insert_all(session: Session, objects: Sequence[Base]) -> None:
+    """Insert new rows of several tables, parents before children, in few round trips.
+
+    PostgreSQL takes them all in one statement of data-modifying CTEs (it checks foreign
+    keys when the whole statement ends); SQLite takes one INSERT per table.
+    The objects stay out of the session: give them every value the caller reads back (ids,
+    timestamps) beforehand; columns left unset take their defaults here.
+    """
+    batches: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for obj in objects:
+        state = inspect(obj)
+        table = state.mapper.local_table
+        assert isinstance(table, Table)
+        values = _with_defaults(
+            table,
+            {
+                prop.columns[0].key: state.dict[prop.key]
+                for prop in state.mapper.column_attrs
+                if prop.key in state.dict
+            },
+        )
+        batches.setdefault((table, tuple(values)), []).append(values)
+    if session.get_bind().dialect.name != "postgresql":
+        for (table, _), rows in batches.items():
+            session.execute(insert(table), rows)
+        return
+    params = {
+        # orjson writes UUIDs and aware datetimes (RFC 3339) as PostgreSQL reads them.
+        f"rows_{i}": orjson.dumps(rows, default=_json_value).decode()
+        for i, rows in enumerate(batches.values())
+    }
+    session.execute(_recordset_insert(tuple(batches)), params)
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """Build an engine; SQLite gets foreign keys, WAL and write-serialising transactions."""
     parsed = make_url(url)
@@ -74,7 +162,8 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         echo=echo,
         # Errors quote the statement, never its parameters: they carry request texts.
         hide_parameters=True,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip per transaction): a connection found
+        # dead fails its request with a 503 and the pool replaces every older connection.
         pool_size=pool_size,
         max_overflow=pool_size,
     )
@@ -103,10 +192,20 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for one request. Opening one does no I/O, so it happens on the event loop;
+    closing one does only when a transaction is still open, and then goes to a thread."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+    session = factory()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            # Shielded: a request cancelled mid-way must still give its connection back.
+            with CancelScope(shield=True):
+                await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,26 +1,36 @@
-"""Dependencies that hand out what lifespan built: catalogue, classifier, settings."""
+"""Dependencies that hand out what lifespan built: catalogue, classifier, settings.
+
+They are coroutines so that FastAPI runs them on the event loop instead of handing each to a
+worker thread; none of them blocks (the classifier's periodic registry check goes to a
+thread when it is due).
+"""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.catalogue.loader import Catalogue
 from app.settings import Settings
+from app.triage.provider import ClassifierProvider
 from ml.classifier import Classifier
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_catalogue(request: Request) -> Catalogue:
+async def get_catalogue(request: Request) -> Catalogue:
     catalogue: Catalogue = request.app.state.catalogue
     return catalogue
 
 
-def get_classifier(request: Request) -> Classifier:
-    return request.app.state.classifiers.get()  # type: ignore[no-any-return]
+async def get_classifier(request: Request) -> Classifier:
+    provider: ClassifierProvider = request.app.state.classifiers
+    if provider.refresh_due():
+        return await run_in_threadpool(provider.get)
+    return provider.get()
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

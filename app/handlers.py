@@ -81,7 +81,7 @@ async def database_error(request: Request, exc: Exception) -> JSONResponse:
         and not isinstance(exc, OperationalError)
     ):
         return await unexpected_error(request, exc)
-    log.warning("database unavailable: %s", type(exc).__name__)
+    log.warning("database unavailable: %s %s", type(exc).__name__, str(exc)[:300])
     return _json(
         503,
         "database_unavailable",

@@ -3,7 +3,6 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -14,6 +13,7 @@ from app import (
     metrics,
     models,  # noqa: F401  (registers every table before the first query)
     observability,
+    redis_client,
     web,
 )
 from app.catalogue.loader import get_catalogue
@@ -24,9 +24,11 @@ from app.desk import model_router as desk_model_router
 from app.desk import pages as desk_pages
 from app.desk import router as desk_router
 from app.dispatch import router as dispatch_router
+from app.dispatch.streams import Nudge
 from app.intake import router as intake_router
 from app.middleware import (
     BodySizeLimitMiddleware,
+    ConcurrencyLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -56,10 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.catalogue = get_catalogue()
         app.state.redis = (
-            redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+            redis_client.connect(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
             if settings.redis_url
             else None
         )
+        app.state.nudge = Nudge(app.state.redis, interval=settings.dispatch_linger)
         app.state.rate_limiter = (
             RateLimiter(settings.rate_limit, settings.redis_url)
             if settings.rate_limit_enabled
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dispatch_router.router)
     app.include_router(webhooks_router.router)
     app.include_router(dashboards_router.router)
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.db_pool_size)
     multipart_limit = settings.max_attachments * settings.max_attachment_bytes + 1024 * 1024
     app.add_middleware(
         BodySizeLimitMiddleware, json_limit=settings.max_json_bytes, multipart_limit=multipart_limit

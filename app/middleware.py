@@ -1,5 +1,6 @@
-"""ASGI middleware: request ids and body-size limits, before any parsing happens."""
+"""ASGI middleware: request ids, body-size and concurrency limits, before any parsing happens."""
 
+import asyncio
 import contextvars
 import json
 import re
@@ -38,6 +39,37 @@ class RequestIdMiddleware:
         # runs in a task of its own, so the value ends with it.
         await self.app(scope, receive, send_with_id)
         request_id_var.reset(token)
+
+
+class ConcurrencyLimitMiddleware:
+    """Lets `limit` requests into the application at once; the others wait on the event loop.
+
+    Each admitted request may hold a pooled database connection and, on SQLite, the write
+    lock; a burst that is let in whole queues inside the pool instead, or, worse, holds the
+    lock while it waits for a worker thread. Health checks, metrics and static files pass.
+    """
+
+    EXEMPT = ("/healthz", "/readyz", "/metrics", "/static/")
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots = asyncio.Semaphore(limit)
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        # One per event loop: test clients start loops of their own.
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._slots = loop, asyncio.Semaphore(self.limit)
+        return self._slots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
+            await self.app(scope, receive, send)
+            return
+        async with self._semaphore():
+            await self.app(scope, receive, send)
 
 
 class _TooLarge(Exception):

@@ -25,15 +25,22 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(default=256 * 1024, ge=1024)
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_attachments: int = Field(default=5, ge=0)
-    max_body_chars: int = Field(default=20_000, ge=100)
     reference_prefix: str = "TA"
-    db_pool_size: int = Field(default=10, ge=1)
+    # Requests an api process works on at once, each holding at most one pooled connection;
+    # the others wait their turn on the event loop, holding nothing.
+    db_pool_size: int = Field(default=8, ge=1, le=32)
     # Dispatch: outbox retries, working-group queue semantics, database outages (seconds).
     dispatch_retry_base: float = Field(default=1.0, gt=0)
     dispatch_retry_max: float = Field(default=60.0, gt=0)
     dispatch_db_backoff_max: float = Field(default=30.0, gt=0)
     dispatch_visibility_timeout: int = Field(default=300, ge=1)
     dispatch_max_deliveries: int = Field(default=5, ge=1)
+    # After a wake-up the dispatcher waits this long, so a burst of requests goes out as one
+    # batch; api processes send at most one wake-up per this interval.
+    dispatch_linger: float = Field(default=0.1, ge=0, le=5)
+    # How often a dispatcher checks that Redis still holds every dispatched, unacknowledged
+    # entry, publishing again the ones it lost.
+    dispatch_reconcile_interval: float = Field(default=300.0, gt=0)
     # Webhooks: per-attempt timeout, retries with full jitter, parallel POSTs per dispatcher.
     webhook_timeout: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)

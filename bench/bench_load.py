@@ -1,8 +1,16 @@
 """Sustained intake load on PostgreSQL and Redis: `triage serve --workers 2` and a dispatcher,
 against the one-INSERT baseline app (also two workers) on the same database server, in the
-same run, driven by the same clients at 32 connections. Prints throughput, p50 and p99 of
-both, their ratio against the targets (throughput >= 0.5x baseline, p99 <= 50 ms), and the
-audit: accepted, stored, stream entries, duplicates, lost. Usage:
+same run, driven by the same clients at 32 connections.
+
+Two measurements, each against a target:
+- capacity: both apps closed-loop (each connection posts again as soon as it is answered),
+  in alternating rounds; intake's throughput over the baseline's should be >= 0.5;
+- latency under sustained load: intake paced at half the baseline's measured capacity over
+  the same 32 connections, latency counted from when each call was due; it should keep that
+  pace with p99 <= 50 ms. (Closed-loop latency is the queue the clients build themselves:
+  32 connections over N requests per second wait 32/N s on average, at any speed.)
+
+Then the audit: accepted, stored, stream entries, duplicates, lost. Usage:
 
     .venv/bin/python bench/bench_load.py [--seconds 30] [--rounds 3] [--concurrency 32]
 
@@ -80,6 +88,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--paced-seconds", type=float, default=20.0)
     args = parser.parse_args()
 
     print(f"start: {load_average()}")
@@ -121,11 +130,11 @@ def main() -> None:
                     )
             baseline = combine(baseline_parts)
             intake = combine(intake_parts[1:])
-            paced_rate = intake.throughput / 2
+            paced_rate = THROUGHPUT_TARGET * baseline.throughput
             paced = drive(
                 api.base,
                 key,
-                seconds=min(args.seconds, 20.0),
+                seconds=args.paced_seconds,
                 concurrency=args.concurrency,
                 rate=paced_rate,
             )
@@ -139,7 +148,8 @@ def main() -> None:
             dispatcher.stop()
 
     ratio = intake.throughput / baseline.throughput
-    p99 = intake.percentile(99)
+    kept_pace = paced.throughput >= 0.97 * paced_rate
+    p99 = paced.percentile(99)
     print(f"end:   {load_average()}")
     print(
         f"PostgreSQL + Redis, {args.workers} api workers + 1 dispatcher; baseline "
@@ -150,14 +160,16 @@ def main() -> None:
     print(f"{'':44s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
     print(row("baseline (one INSERT), closed loop", baseline))
     print(row("intake (POST /api/v1/requests), closed loop", intake))
-    print(row(f"intake paced at {paced_rate:.0f}/s (half of it)", paced))
+    print(row(f"intake paced at {paced_rate:.0f}/s", paced))
     print(
-        f"throughput ratio intake/baseline: {ratio:.2f} (target >= {THROUGHPUT_TARGET}: "
+        f"capacity ratio intake/baseline: {ratio:.2f} (target >= {THROUGHPUT_TARGET}: "
         f"{'met' if ratio >= THROUGHPUT_TARGET else 'NOT met'})"
     )
     print(
-        f"intake p99 at {args.concurrency} connections: {p99:.1f} ms (target <= "
-        f"{P99_TARGET_MS:.0f} ms: {'met' if p99 <= P99_TARGET_MS else 'NOT met'})"
+        f"at {THROUGHPUT_TARGET}x the baseline's capacity ({paced_rate:.0f}/s) over "
+        f"{args.concurrency} connections: kept pace {paced.throughput:.0f}/s, p99 {p99:.1f} ms "
+        f"(target <= {P99_TARGET_MS:.0f} ms: "
+        f"{'met' if kept_pace and p99 <= P99_TARGET_MS else 'NOT met'})"
     )
     print(
         f"outbox drained {drained:.1f} s after the load stopped; "

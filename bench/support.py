@@ -511,8 +511,13 @@ async def _submit(
     traffic: Traffic,
     *,
     give_up_at: float,
+    scheduled: float | None = None,
 ) -> None:
-    """One logical submission: POST until a 201, retrying with the same Idempotency-Key."""
+    """One logical submission: POST until a 201, retrying with the same Idempotency-Key.
+
+    Paced callers pass the `time.monotonic()` the call was due: its latency is then counted
+    from then, so a server that falls behind its schedule cannot hide it (no coordinated
+    omission)."""
     submission = Submission(key=str(uuid.uuid4()))
     traffic.submissions.append(submission)
     sent = {**headers, "Idempotency-Key": submission.key}
@@ -528,7 +533,10 @@ async def _submit(
         traffic.statuses[outcome] += 1
         traffic.timeline.append((time.monotonic() - traffic.started, outcome))
         if status == 201:
-            traffic.latencies_ms.append((time.perf_counter() - began) * 1000)
+            if scheduled is not None:
+                traffic.latencies_ms.append((time.monotonic() - scheduled) * 1000)
+            else:
+                traffic.latencies_ms.append((time.perf_counter() - began) * 1000)
             submission.request_id = json.loads(content)["id"]
             submission.replayed = received.get("idempotent-replayed") == "true"
             submission.final_status = 201
@@ -572,9 +580,10 @@ def drive(
             next_start = time.monotonic() + (index / rate if rate else 0)
             try:
                 while time.monotonic() < stop:
+                    due = None
                     if rate:
                         await asyncio.sleep(max(0.0, next_start - time.monotonic()))
-                        next_start += concurrency / rate
+                        due, next_start = next_start, next_start + concurrency / rate
                         if time.monotonic() >= stop:
                             break
                     counter += 1
@@ -582,7 +591,15 @@ def drive(
                     body = json.dumps(
                         {"body": f"{text} (drill {counter})", "requesting_state": "NGA"}
                     ).encode()
-                    await _submit(connection, path, headers, body, traffic, give_up_at=give_up_at)
+                    await _submit(
+                        connection,
+                        path,
+                        headers,
+                        body,
+                        traffic,
+                        give_up_at=give_up_at,
+                        scheduled=due,
+                    )
             finally:
                 await connection.close()
 

@@ -9,6 +9,26 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 
 
+def event(
+    *,
+    action: str,
+    actor_type: str,
+    actor_id: str | None = None,
+    actor_label: str | None = None,
+    request_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An event not yet in any session, for callers that write their rows in bulk."""
+    return AuditEvent(
+        action=action,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        request_id=request_id,
+        details=details or {},
+    )
+
+
 def record(
     session: Session,
     *,
@@ -19,16 +39,16 @@ def record(
     request_id: uuid.UUID | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    event = AuditEvent(
+    recorded = event(
         action=action,
         actor_type=actor_type,
         actor_id=actor_id,
         actor_label=actor_label,
         request_id=request_id,
-        details=details or {},
+        details=details,
     )
-    session.add(event)
-    return event
+    session.add(recorded)
+    return recorded
 
 
 def timeline(session: Session, request_id: uuid.UUID) -> list[AuditEvent]:

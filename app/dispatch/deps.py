@@ -1,7 +1,5 @@
 """Dependencies of the working-group API: the caller's working-group key and the queue."""
 
-from collections.abc import Callable
-from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.db import SessionDep
 from app.dispatch import keys
 from app.dispatch.models import WorkingGroupKey
-from app.dispatch.streams import StreamQueue, wake
+from app.dispatch.streams import Nudge, StreamQueue
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -38,11 +36,12 @@ def stream_queue(request: Request) -> StreamQueue | None:
     return queue
 
 
-def dispatch_nudge(request: Request) -> Callable[[], None]:
-    """Wakes a waiting dispatcher; run it after the commit (a background task)."""
-    return partial(wake, getattr(request.app.state, "redis", None))
+async def dispatch_nudge(request: Request) -> Nudge:
+    """Wakes a waiting dispatcher; run it after the commit (a background task) when due."""
+    nudge: Nudge = request.app.state.nudge
+    return nudge
 
 
 CurrentWorkingGroup = Annotated[WorkingGroupKey, Depends(current_working_group)]
 StreamQueueDep = Annotated[StreamQueue | None, Depends(stream_queue)]
-DispatchNudgeDep = Annotated[Callable[[], None], Depends(dispatch_nudge)]
+DispatchNudgeDep = Annotated[Nudge, Depends(dispatch_nudge)]

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import make_engine, make_sessionmaker
 from app.dispatch import service
 from app.dispatch.streams import WAKE_KEY, StreamQueue
+from app.redis_client import connect as redis_client_for
 from app.settings import Settings
 from app.webhooks import sender
 
@@ -61,7 +62,7 @@ class Dispatcher:
             redis_client
             if redis_client is not None
             else (
-                redis.Redis.from_url(
+                redis_client_for(
                     settings.redis_url,
                     socket_timeout=5,
                     socket_connect_timeout=2,
@@ -83,6 +84,7 @@ class Dispatcher:
         self.http = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
         self._stop = threading.Event()
         self._queue_down_until = 0.0
+        self._reconciled_at = 0.0  # at start: a restarted Redis may have lost entries
         self._db_failures = 0
 
     # -- one step -------------------------------------------------------------------------
@@ -123,7 +125,28 @@ class Dispatcher:
             sender.record(session, results, policy=self.policy)
         return len(results)
 
+    def reconcile_once(self) -> int:
+        """Re-publish what Redis lost; returns how many entries were published again."""
+        self._reconciled_at = time.monotonic()
+        if self.queue is None:
+            return 0
+        with self.sessions() as session:
+            try:
+                outcome = service.republish_lost(session, queue=self.queue, worker=self.name)
+            except redis.RedisError as exc:
+                log.warning("reconciliation skipped, queue unavailable: %s", type(exc).__name__)
+                return 0
+        if outcome.republished:
+            log.warning(
+                "re-published %d of %d dispatched assignments whose stream entry was lost",
+                outcome.republished,
+                outcome.checked,
+            )
+        return outcome.republished
+
     def step(self) -> int:
+        if time.monotonic() - self._reconciled_at >= self.settings.dispatch_reconcile_interval:
+            self.reconcile_once()
         return self.dispatch_once() + self.deliver_once()
 
     def drain(self, *, timeout: float = 60.0) -> None:
@@ -179,10 +202,13 @@ class Dispatcher:
         """Sleep for the poll interval, or less when intake nudges us through Redis."""
         if self.redis is not None and time.monotonic() >= self._queue_down_until:
             try:
-                self.redis.blpop([WAKE_KEY], timeout=self.poll_interval)
-                return
+                woken = self.redis.blpop([WAKE_KEY], timeout=self.poll_interval)
             except redis.RedisError:
                 pass
+            else:
+                if woken is not None:
+                    self._stop.wait(self.settings.dispatch_linger)
+                return
         self._stop.wait(self.poll_interval)
 
     def close(self) -> None:

@@ -2,6 +2,8 @@
 transaction), and publishing due outbox rows to the working groups' queues."""
 
 import random
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.db import utcnow
+from app.db import new_id, utcnow
 from app.dispatch import progress
 from app.dispatch.models import Assignment, AssignmentStatus, OutboxEntry
 from app.dispatch.progress import aggregate_status as aggregate_status  # used by app.demo
@@ -57,6 +59,30 @@ def entry_payload(
     }
 
 
+def planned(
+    request: AssistanceRequest,
+    triage: TriageRead,
+    routes: dict[str, Route],
+    groups: list[str] | None = None,
+) -> list[tuple[Assignment, OutboxEntry]]:
+    """An assignment and an outbox row for each working group the request goes to, unsaved."""
+    targets = groups if groups is not None else groups_for(triage, routes)
+    return [
+        (
+            Assignment(
+                id=new_id(), request_id=request.id, working_group_id=group, is_primary=index == 0
+            ),
+            OutboxEntry(
+                request_id=request.id,
+                working_group_id=group,
+                topic=DISPATCH_TOPIC,
+                payload=entry_payload(request, triage, group, primary=index == 0),
+            ),
+        )
+        for index, group in enumerate(targets)
+    ]
+
+
 def plan(
     session: Session,
     *,
@@ -66,23 +92,11 @@ def plan(
     groups: list[str] | None = None,
 ) -> list[Assignment]:
     """Add an assignment and an outbox row for each working group the request goes to."""
-    targets = groups if groups is not None else groups_for(triage, routes)
-    assignments = []
-    for index, group in enumerate(targets):
-        assignment = Assignment(
-            request_id=request.id, working_group_id=group, is_primary=index == 0
-        )
+    pairs = planned(request, triage, routes, groups)
+    for assignment, entry in pairs:
         session.add(assignment)
-        session.add(
-            OutboxEntry(
-                request_id=request.id,
-                working_group_id=group,
-                topic=DISPATCH_TOPIC,
-                payload=entry_payload(request, triage, group, primary=index == 0),
-            )
-        )
-        assignments.append(assignment)
-    return assignments
+        session.add(entry)
+    return [assignment for assignment, _ in pairs]
 
 
 @dataclass(frozen=True)
@@ -212,3 +226,94 @@ def publish_due(
     progress.emit_status_changes(fanout, changes)
     session.commit()
     return BatchOutcome(len(rows), len(live))
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    checked: int
+    republished: int
+
+
+def republish_lost(
+    session: Session, *, queue: StreamQueue, worker: str, page_size: int = 500
+) -> Reconciliation:
+    """Publish again the dispatched, unacknowledged assignments whose stream entry is gone.
+
+    Redis is a copy of what the database says was dispatched; an entry it lost (a crash
+    before its write reached the disk, a failover to a replica that had not received it)
+    would otherwise never be claimed. Each lost entry gets a new one, with the same fields,
+    and the assignment its new id; commits after each page.
+    """
+    checked = republished = 0
+    after: uuid.UUID | None = None
+    while True:
+        stmt = (
+            select(Assignment, OutboxEntry.payload)
+            .join(
+                OutboxEntry,
+                (OutboxEntry.request_id == Assignment.request_id)
+                & (OutboxEntry.working_group_id == Assignment.working_group_id)
+                & (OutboxEntry.topic == DISPATCH_TOPIC),
+            )
+            .where(
+                Assignment.status == AssignmentStatus.DISPATCHED.value,
+                Assignment.stream_entry_id.is_not(None),
+                Assignment.dead_lettered_at.is_(None),
+            )
+            .order_by(Assignment.id)
+            .limit(page_size)
+        )
+        if after is not None:
+            stmt = stmt.where(Assignment.id > after)
+        rows = [(assignment, payload) for assignment, payload in session.execute(stmt)]
+        if not rows:
+            break
+        after = rows[-1][0].id
+        checked += len(rows)
+        republished += _republish_page(session, queue, worker, rows)
+        session.commit()
+        if len(rows) < page_size:
+            break
+    return Reconciliation(checked=checked, republished=republished)
+
+
+def _republish_page(
+    session: Session,
+    queue: StreamQueue,
+    worker: str,
+    rows: Sequence[tuple[Assignment, dict[str, Any]]],
+) -> int:
+    by_group: dict[str, list[tuple[Assignment, dict[str, Any]]]] = {}
+    for assignment, payload in rows:
+        by_group.setdefault(assignment.working_group_id, []).append((assignment, payload))
+    republished = 0
+    for group, items in by_group.items():
+        lost_ids = queue.missing(group, [a.stream_entry_id for a, _ in items if a.stream_entry_id])
+        lost = [(a, payload) for a, payload in items if a.stream_entry_id in lost_ids]
+        if not lost:
+            continue
+        queue.forget(group, [str(a.request_id) for a, _ in lost])
+        entry_ids = queue.publish(
+            [
+                Publication(
+                    group, str(a.request_id), entry_fields(payload, assignment_id=str(a.id))
+                )
+                for a, payload in lost
+            ]
+        )
+        for (assignment, _), entry_id in zip(lost, entry_ids, strict=True):
+            audit.record(
+                session,
+                action="assignment.republished",
+                actor_type="dispatcher",
+                actor_id=worker[:80],
+                request_id=assignment.request_id,
+                details={
+                    "working_group": group,
+                    "lost_entry_id": assignment.stream_entry_id,
+                    "stream_entry_id": entry_id,
+                },
+            )
+            assignment.stream_entry_id = entry_id
+            republished += 1
+    return republished

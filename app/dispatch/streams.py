@@ -3,6 +3,7 @@ reclaiming of stale entries, acknowledgement, dead letters, and the dispatcher w
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,20 @@ class StreamQueue:
                 client=pipe,
             )
         return [_text(entry_id) for entry_id in pipe.execute()]
+
+    def missing(self, working_group_id: str, entry_ids: Sequence[str]) -> set[str]:
+        """Which of these entry ids the group's stream no longer holds (Redis lost them)."""
+        pipe = self.client.pipeline(transaction=False)
+        for entry_id in entry_ids:
+            pipe.xrange(stream_name(working_group_id), entry_id, entry_id)
+        return {
+            entry_id for entry_id, found in zip(entry_ids, pipe.execute(), strict=True) if not found
+        }
+
+    def forget(self, working_group_id: str, request_ids: Sequence[str]) -> None:
+        """Drop the published marks of these requests, so publishing them adds new entries."""
+        if request_ids:
+            self.client.hdel(published_key(working_group_id), *request_ids)
 
     def _ensure_group(self, stream: str, *, force: bool = False) -> None:
         if stream in self._groups and not force:
@@ -219,3 +234,24 @@ def wake(client: "redis.Redis | None") -> None:
         pipe.execute()
     except redis.RedisError as exc:
         log.debug("dispatcher wake-up not sent: %s", type(exc).__name__)
+
+
+class Nudge:
+    """Wakes the dispatchers after a commit, at most once per `interval` from this process.
+
+    Under load a wake-up per request would cost a Redis round trip each while the
+    dispatcher gathers the rows in one batch anyway; a request whose wake-up is skipped is
+    picked up by the next wake-up or poll, within the dispatcher's poll interval.
+    """
+
+    def __init__(self, client: "redis.Redis | None", *, interval: float) -> None:
+        self.client = client
+        self.interval = interval
+        self._last = -interval
+
+    def due(self) -> bool:
+        return self.client is not None and time.monotonic() - self._last >= self.interval
+
+    def __call__(self) -> None:
+        self._last = time.monotonic()
+        wake(self.client)

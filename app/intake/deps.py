@@ -83,7 +83,7 @@ async def parse_preview(request: Request) -> AssistanceRequestCreate:
     return _validate(await request.body())
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> str | None:
     if key is None:

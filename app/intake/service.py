@@ -18,7 +18,7 @@ from app import metrics
 from app.audit import service as audit
 from app.auth.models import PortalClient
 from app.catalogue.loader import Catalogue
-from app.db import utcnow
+from app.db import Base, insert_all, new_id, utcnow
 from app.dispatch import service as dispatch_service
 from app.errors import AppError, Conflict, InvalidInput, NotFound
 from app.intake.attachments import ExtractedAttachment
@@ -103,7 +103,7 @@ def check_state(
         )
 
 
-# One statement, committed on its own and without waiting for the disk (see _next_reference).
+# On PostgreSQL the bump also makes its transaction commit without waiting for the disk.
 _BUMP_COUNTER = text(
     "INSERT INTO reference_counters (year, last_value) "
     "SELECT :year, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit "
@@ -113,19 +113,17 @@ _BUMP_COUNTER = text(
 
 
 def _next_reference(session: Session, *, year: int, prefix: str) -> str:
-    """Allocate the next TA-YYYY-NNNNNN.
+    """Allocate the next TA-YYYY-NNNNNN; the caller commits straight away.
 
-    On PostgreSQL the counter row is bumped in a transaction of its own: holding its lock
-    until the request's commit would queue every concurrent submission behind the others'
-    disk flushes. That transaction commits asynchronously, which is safe: the log is flushed
-    in order, so the counter is durable no later than the first request carrying the number.
-    A submission that fails afterwards leaves a gap in the numbers, never a duplicate.
-    SQLite serialises writers anyway: there the counter stays in the caller's transaction.
+    The counter row is bumped in a short transaction of its own, before classification:
+    holding its lock until the request's commit would queue every concurrent submission
+    behind the others' disk flushes. On PostgreSQL that transaction commits asynchronously,
+    which is safe: the log is flushed in order, so the counter is durable no later than the
+    first request carrying the number. A submission that fails afterwards leaves a gap in
+    the numbers, never a duplicate.
     """
-    engine = session.get_bind().engine
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            value = conn.execute(_BUMP_COUNTER, {"year": year}).scalar_one()
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(_BUMP_COUNTER, {"year": year}).scalar_one()
         return f"{prefix}-{year}-{value:06d}"
     session.execute(
         sqlite_insert(ReferenceCounter)
@@ -155,7 +153,9 @@ def _replay(
 ) -> Submission:
     if existing.idempotency_fingerprint != fingerprint:
         raise IdempotencyConflict("this Idempotency-Key was used with a different request body")
-    return Submission(read=read_one(session, existing, catalogue=catalogue), replayed=True)
+    read = read_one(session, existing, catalogue=catalogue)
+    session.commit()
+    return Submission(read=read, replayed=True)
 
 
 def submit(
@@ -171,8 +171,10 @@ def submit(
 ) -> Submission:
     """Classify and store a request with its triage, labels, assignments and outbox rows.
 
-    One transaction, one commit. A concurrent submission with the same Idempotency-Key loses
-    the unique constraint race and replays the winner's response.
+    Three short transactions (the key check; the Idempotency-Key, routes and reference; the
+    writes, in one statement on PostgreSQL), with the model working between the last two, so
+    no lock is held while it does. A concurrent submission with the same Idempotency-Key
+    loses the unique constraint race and replays the winner's response.
     """
     check_state(body, portal=portal, catalogue=catalogue)
     fingerprint = _fingerprint(body, attachments)
@@ -180,13 +182,14 @@ def submit(
         existing = _existing(session, portal, idempotency_key)
         if existing is not None:
             return _replay(session, existing, fingerprint, catalogue)
-    # Classification runs outside any transaction, so no lock is held while the model works.
+    routes = routing_service.current_routes(session)
+    received = utcnow()
+    reference = _next_reference(session, year=received.year, prefix=reference_prefix)
     session.commit()
 
     started = time.perf_counter()
     triage = classifier.predict(classification_text(body, attachments), language_hint=body.language)
     classified_in = time.perf_counter() - started
-    routes = routing_service.current_routes(session)
     read, review_reason = _decide(triage, routes, attachments)
     try:
         request, result, files = _store(
@@ -200,7 +203,8 @@ def submit(
             attachments=attachments,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
-            reference_prefix=reference_prefix,
+            reference=reference,
+            received=received,
         )
         session.commit()
     except IntegrityError:
@@ -246,13 +250,17 @@ def _store(
     attachments: list[ExtractedAttachment],
     idempotency_key: str | None,
     fingerprint: str,
-    reference_prefix: str,
+    reference: str,
+    received: datetime,
 ) -> tuple[AssistanceRequest, TriageResult, list[Attachment]]:
-    """Add the request and everything that belongs to it; flushes, never commits."""
+    """Write the request and everything that belongs to it in one go; never commits."""
     decision = read.decision
-    received = utcnow()
+    request_id = new_id()
+    result = triage_service.new_result(request_id=request_id, read=read, scope_score=scope_score)
+    result.created_at = received
     request = AssistanceRequest(
-        reference=_next_reference(session, year=received.year, prefix=reference_prefix),
+        id=request_id,
+        reference=reference,
         requesting_state=body.requesting_state,
         portal_client_id=portal.id,
         title=body.title,
@@ -263,26 +271,20 @@ def _store(
         status=STATUS_FOR_DECISION[decision].value,
         review_reason=review_reason,
         received_at=received,
+        updated_at=received,
         triaged_at=received,
         decision=decision,
         confidence=read.confidence,
         primary_area=read.areas[0].id if read.areas and decision != "out_of_scope" else None,
         working_group_id=read.working_group.id if read.working_group else None,
+        current_triage_id=result.id,
         idempotency_key=idempotency_key,
         idempotency_fingerprint=fingerprint,
     )
-    session.add(request)
-    session.flush()
-    result = triage_service.store(
-        session, request_id=request.id, read=read, scope_score=scope_score
-    )
-    session.flush()
-    request.current_triage_id = result.id
-    if decision != "out_of_scope":
-        _store_labels(session, request.id, read)
     files = [
         Attachment(
-            request_id=request.id,
+            id=new_id(),
+            request_id=request_id,
             filename=item.filename,
             media_type=item.media_type,
             size_bytes=item.size_bytes,
@@ -290,34 +292,38 @@ def _store(
             has_text_layer=item.has_text_layer,
             extracted_text=item.text,
             content=item.content,
+            created_at=received,
         )
         for item in attachments
     ]
-    session.add_all(files)
+    rows: list[Base] = [request, result, *files]
+    if decision != "out_of_scope":
+        rows += _labels(request_id, read)
     if decision == "auto_routed":
-        dispatch_service.plan(session, request=request, triage=read, routes=routes)
-    audit.record(
-        session,
-        action="request.received",
-        actor_type="portal",
-        actor_id=str(portal.id),
-        actor_label=portal.name,
-        request_id=request.id,
-        details={"reference": request.reference, "attachments": len(attachments)},
-    )
-    audit.record(
-        session,
-        action="request.triaged",
-        actor_type="model",
-        actor_id=read.model_version,
-        request_id=request.id,
-        details={
-            "decision": decision,
-            "confidence": read.confidence,
-            "areas": [a.id for a in read.areas[:3]],
-        },
-    )
-    session.flush()
+        for assignment, entry in dispatch_service.planned(request, read, routes):
+            rows += [assignment, entry]
+    rows += [
+        audit.event(
+            action="request.received",
+            actor_type="portal",
+            actor_id=str(portal.id),
+            actor_label=portal.name,
+            request_id=request_id,
+            details={"reference": request.reference, "attachments": len(attachments)},
+        ),
+        audit.event(
+            action="request.triaged",
+            actor_type="model",
+            actor_id=read.model_version,
+            request_id=request_id,
+            details={
+                "decision": decision,
+                "confidence": read.confidence,
+                "areas": [a.id for a in read.areas[:3]],
+            },
+        ),
+    ]
+    insert_all(session, rows)
     return request, result, files
 
 
@@ -340,13 +346,17 @@ def _review_reason(read: TriageRead) -> str:
     return f"model confidence {read.confidence:.2f} below the auto-routing threshold"
 
 
-def _store_labels(session: Session, request_id: uuid.UUID, read: TriageRead) -> None:
+def _labels(request_id: uuid.UUID, read: TriageRead) -> list[Base]:
     # The model ranks every area; only the plausible head becomes the request's labels.
     head = [a for a in read.areas if a.score >= 0.5] or read.areas[:1]
-    for rank, area in enumerate(head[:3]):
-        session.add(RequestArea(request_id=request_id, area_id=area.id, rank=rank))
-    for rank, paragraph in enumerate(read.paragraphs[:3]):
-        session.add(RequestParagraph(request_id=request_id, number=paragraph.number, rank=rank))
+    areas: list[Base] = [
+        RequestArea(request_id=request_id, area_id=area.id, rank=rank)
+        for rank, area in enumerate(head[:3])
+    ]
+    return areas + [
+        RequestParagraph(request_id=request_id, number=paragraph.number, rank=rank)
+        for rank, paragraph in enumerate(read.paragraphs[:3])
+    ]
 
 
 def _attachment_read(a: Attachment) -> AttachmentRead:

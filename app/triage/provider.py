@@ -34,8 +34,12 @@ class ClassifierProvider:
     def loaded(self) -> Classifier | None:
         return self._classifier
 
+    def refresh_due(self) -> bool:
+        return time.monotonic() - self._checked_at > self._refresh_seconds
+
     def get(self) -> Classifier:
-        if time.monotonic() - self._checked_at > self._refresh_seconds:
+        """The loaded model, after a registry check (a query) when one is due."""
+        if self.refresh_due():
             self.refresh()
         if self._classifier is None:
             raise ModelUnavailable("no trained model is active: run `triage train`")

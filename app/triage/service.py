@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalogue.loader import Catalogue
+from app.db import new_id, utcnow
 from app.intake.schemas import (
     AreaScoreRead,
     ExplanationRead,
@@ -59,10 +60,12 @@ def to_read(triage: Triage, *, route: Route | None, notes: list[str] | None = No
     )
 
 
-def store(
-    session: Session, *, request_id: uuid.UUID, read: TriageRead, scope_score: float | None
+def new_result(
+    *, request_id: uuid.UUID, read: TriageRead, scope_score: float | None
 ) -> TriageResult:
-    row = TriageResult(
+    """The triage row for a request, not yet in any session."""
+    return TriageResult(
+        id=new_id(),
         request_id=request_id,
         model_version=read.model_version,
         decision=read.decision,
@@ -73,9 +76,8 @@ def store(
         paragraphs=[p.model_dump() for p in read.paragraphs],
         working_group_id=read.working_group.id if read.working_group else None,
         explanation=read.explanation.model_dump(),
+        created_at=utcnow(),
     )
-    session.add(row)
-    return row
 
 
 def result_to_read(row: TriageResult, *, working_group_names: dict[str, str]) -> TriageRead:

@@ -28,7 +28,8 @@ def _post(
 
 def test_pdf_attachment_text_is_extracted_and_classified(api: TestClient, session: Session) -> None:
     key = portal_key(session, state="KEN")
-    response = _post(api, key, [("attachments", ("note.pdf", text_pdf(NOTE), "application/pdf"))])
+    pdf = text_pdf(NOTE)
+    response = _post(api, key, [("attachments", ("note.pdf", pdf, "application/pdf"))])
     assert response.status_code == 201, response.text
     data = response.json()
     assert data["attachments"][0]["media_type"] == "application/pdf"
@@ -36,6 +37,8 @@ def test_pdf_attachment_text_is_extracted_and_classified(api: TestClient, sessio
     assert data["triage"]["areas"][0]["id"] == "financing"
     stored = session.scalars(select(Attachment)).one()
     assert "non-profit organisations" in stored.extracted_text
+    assert stored.content == pdf  # the file itself, byte for byte
+    assert str(stored.id) == data["attachments"][0]["id"]
 
 
 def test_docx_attachment_is_accepted_whatever_its_name(api: TestClient, session: Session) -> None:

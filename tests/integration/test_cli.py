@@ -1,6 +1,8 @@
 """The `triage` command as an operator runs it: a fresh process on a fresh database."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +95,23 @@ def test_register_activates_a_model_and_promote_checks_versions(  # type: ignore
     assert run("promote", "no-such-version", check=False).returncode == 2
     report = run("evaluate").stdout
     assert "area top-1" in report.lower()
+
+
+def test_register_activate_if_none_never_replaces_the_active_model(  # type: ignore[no-untyped-def]
+    run, trained_model_dir: Path, tmp_path: Path
+) -> None:
+    first = run("register", str(trained_model_dir), "--activate-if-none").stdout
+    assert "registered and active" in first
+    # The next image's model: another version, registered but left inactive.
+    newer = tmp_path / "newer"
+    shutil.copytree(trained_model_dir, newer)
+    card = json.loads((newer / "card.json").read_text())
+    card["version"] = card["version"] + "-next"
+    (newer / "card.json").write_text(json.dumps(card))
+    second = run("register", str(newer), "--activate-if-none").stdout
+    assert "registered" in second
+    assert "active" not in second
+
+
+def test_republish_without_redis_says_there_is_nothing_to_reconcile(run) -> None:  # type: ignore[no-untyped-def]
+    assert "nothing to reconcile" in run("republish").stdout

@@ -216,3 +216,26 @@ def test_500_requests_submitted_while_redis_is_down_all_reach_their_streams_once
         streams.update((rid, group) for rid in stream_request_ids(redis_client, group))
     assert streams == Counter({(str(rid), group): 1 for rid, group in routed})
     assert {uuid.UUID(r.json()["id"]) for r in responses} >= {rid for rid, _ in routed}
+
+
+def test_entries_redis_lost_are_published_again_once(
+    api: TestClient, settings: Settings, redis_client: "redis.Redis"
+) -> None:
+    """Redis loses data after the outbox was marked (a crash before fsync, a failover)."""
+    ids = routed_requests(_engine(api), 12)
+    worker = _dispatcher(settings, _engine(api), redis_client)
+    worker.drain()
+    entries = [e.decode() for e, _ in redis_client.xrange(stream_name("cj-cft"))]
+    assert len(entries) == 12
+    assert worker.reconcile_once() == 0  # nothing lost yet
+
+    redis_client.xdel(stream_name("cj-cft"), *entries[:5])  # five lost writes
+    assert worker.reconcile_once() == 5
+    assert Counter(stream_request_ids(redis_client, "cj-cft")) == Counter({str(i): 1 for i in ids})
+    stored = set(column(_engine(api), select(Assignment.stream_entry_id)))
+    assert stored == {e.decode() for e, _ in redis_client.xrange(stream_name("cj-cft"))}
+
+    redis_client.flushall()  # a restart with nothing on disk
+    assert worker.reconcile_once() == 12
+    assert worker.reconcile_once() == 0
+    assert Counter(stream_request_ids(redis_client, "cj-cft")) == Counter({str(i): 1 for i in ids})

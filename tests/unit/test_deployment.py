@@ -51,3 +51,11 @@ def test_image_runs_as_a_non_root_user_with_a_health_check() -> None:
     runtime = dockerfile.rsplit("\nFROM ", 1)[1]
     assert "\nUSER triage" in runtime
     assert "HEALTHCHECK" in runtime
+
+
+def test_redis_keeps_every_acknowledged_stream_entry_across_a_crash() -> None:
+    redis = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "always"
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
