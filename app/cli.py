@@ -1,5 +1,6 @@
 """The `triage` command: thin calls into the services."""
 
+import dataclasses
 import getpass
 import importlib
 import json
@@ -149,8 +150,11 @@ def train(
     settings = get_settings()
     catalogue = get_catalogue()
     with _session(settings) as session:
-        if if_missing and registry.active(session) is not None:
-            typer.echo(f"model {registry.active(session).version} is active; nothing to do")  # type: ignore[union-attr]
+        active = registry.active(session)
+        # A model saved in an older artefact format cannot be loaded by this version.
+        outdated = active is not None and active.card.get("format") != _training().FORMAT
+        if if_missing and active is not None and not outdated:
+            typer.echo(f"model {active.version} is active; nothing to do")
             return
         columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, transient=False, disable=progress_json) as bar:
@@ -172,6 +176,10 @@ def train(
             except AppError as exc:
                 _fail(exc)
                 return
+        if outdated and not outcome.activated:
+            registry.promote(session, outcome.row.version, force=True)
+            outcome = dataclasses.replace(outcome, activated=True)
+            typer.echo(f"model {active.version} (an older artefact format) replaced")  # type: ignore[union-attr]
     typer.echo(outcome.report)
     state = "active" if outcome.activated else "registered (run `triage promote` to use it)"
     typer.echo(

@@ -18,6 +18,7 @@ from app.triage import registry
 from app.triage.models import ModelVersion, TrainingExample
 from ml import artefact
 from ml import train as ml_train
+from ml.artefact import FORMAT as FORMAT  # the artefact format this version reads and writes
 from ml.classifier import Classifier
 from ml.corpus import Example, load_jsonl, load_split
 from ml.evaluate import evaluate, format_report

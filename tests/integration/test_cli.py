@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ def run(tmp_path: Path, trained_model_dir: Path):  # type: ignore[no-untyped-def
     env = {
         **os.environ,
         "TRIAGE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "TRIAGE_MODEL_DIR": str(trained_model_dir.parent),
+        "TRIAGE_MODEL_DIR": str(tmp_path / "models"),
     }
 
     def triage(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -115,3 +116,17 @@ def test_register_activate_if_none_never_replaces_the_active_model(  # type: ign
 
 def test_republish_without_redis_says_there_is_nothing_to_reconcile(run) -> None:  # type: ignore[no-untyped-def]
     assert "nothing to reconcile" in run("republish").stdout
+
+
+def test_train_if_missing_replaces_a_model_of_an_older_artefact_format(  # type: ignore[no-untyped-def]
+    run, trained_model_dir: Path, tmp_path: Path
+) -> None:
+    run("register", str(trained_model_dir), "--activate")
+    assert "nothing to do" in run("train", "--if-missing").stdout
+    database = sqlite3.connect(tmp_path / "cli.db")
+    with database:  # as a model saved by an earlier version of the service
+        database.execute("UPDATE model_versions SET card = json_set(card, '$.format', 1)")
+    database.close()
+    out = run("train", "--if-missing").stdout
+    assert "older artefact format" in out
+    assert ": active;" in out
