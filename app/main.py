@@ -1,5 +1,6 @@
 """The FastAPI application factory and its lifespan."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.classifiers = ClassifierProvider(app.state.sessionmaker, settings.model_dir)
         app.state.classifiers.refresh()
+        # The catalogue, the model and the app live as long as the process: out of the
+        # collector's generations, full collections stop re-scanning them on every request.
+        gc.freeze()
         try:
             yield
         finally:

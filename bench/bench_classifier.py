@@ -12,6 +12,7 @@ Without --model (or TRIAGE_MODEL_DIR) it trains a model on the corpus first (abo
 """
 
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -160,6 +161,9 @@ def main() -> None:
         directory = model_dir(args.model, Path(scratch) / "model")
         classifier = Classifier.load(directory)
         validation = [e.text for e in load_split("validation")]
+        # As the api does once its model is loaded (app/main.py): the model's objects leave
+        # the collector's generations, so full collections stop re-scanning them.
+        gc.freeze()
         requests = two_kb_texts(validation)
         keywords = {
             w.lower(): a.id
