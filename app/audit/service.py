@@ -1,7 +1,7 @@
 """Recording audit events; callers own the transaction."""
 
 import uuid
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,44 +9,22 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 
 
-def event(
-    *,
-    action: str,
-    actor_type: str,
-    actor_id: str | None = None,
-    actor_label: str | None = None,
-    request_id: uuid.UUID | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
+class EventFields(TypedDict, total=False):
+    action: Required[str]
+    actor_type: Required[str]
+    actor_id: str | None
+    actor_label: str | None
+    request_id: uuid.UUID | None
+    details: dict[str, Any] | None
+
+
+def event(**fields: Unpack[EventFields]) -> AuditEvent:
     """An event not yet in any session, for callers that write their rows in bulk."""
-    return AuditEvent(
-        action=action,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        request_id=request_id,
-        details=details or {},
-    )
+    return AuditEvent(**{**fields, "details": fields.get("details") or {}})
 
 
-def record(
-    session: Session,
-    *,
-    action: str,
-    actor_type: str,
-    actor_id: str | None = None,
-    actor_label: str | None = None,
-    request_id: uuid.UUID | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    recorded = event(
-        action=action,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        request_id=request_id,
-        details=details,
-    )
+def record(session: Session, **fields: Unpack[EventFields]) -> AuditEvent:
+    recorded = event(**fields)
     session.add(recorded)
     return recorded
 
