@@ -67,10 +67,11 @@ class Triage:
 
 def _repetitive(reading: Reading) -> bool:
     """Many words, few of them distinct (under 1 in 20): spam or a test of the service."""
-    if len(reading.starts) <= REPETITION_MIN_WORDS:
+    words = len(reading.starts)
+    if words <= REPETITION_MIN_WORDS:
         return False
-    words = reading.tokens
-    return len(set(words)) * 20 < len(words)
+    # The first hash of each token is the token's own: distinct hashes, distinct words.
+    return len(np.unique(reading.word_hashes[:words])) * 20 < words
 
 
 class Classifier:
