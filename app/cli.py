@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Annotated
 
 import prometheus_client
+import redis
 import typer
 import uvicorn
 from alembic import command
@@ -424,7 +425,7 @@ def dispatcher(
 @cli.command()
 def republish() -> None:
     """Publish again the dispatched assignments whose stream entry Redis lost (after a Redis
-    crash or failover); dispatchers also do this every TRIAGE_DISPATCH_RECONCILE_INTERVAL."""
+    crash or failover); dispatchers also do this when they see Redis restarted."""
     settings = get_settings()
     if not settings.redis_url:
         typer.echo("embedded queue: nothing to reconcile (TRIAGE_REDIS_URL is not set)")
@@ -432,6 +433,9 @@ def republish() -> None:
     worker = Dispatcher(settings, name=f"republish:{default_name()}")
     try:
         republished = worker.reconcile_once()
+    except redis.RedisError as exc:
+        typer.secho(f"error: Redis unavailable ({type(exc).__name__})", fg="red", err=True)
+        raise typer.Exit(code=1) from exc
     finally:
         worker.close()
     typer.echo(f"{republished} lost entries published again")

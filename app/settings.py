@@ -38,9 +38,9 @@ class Settings(BaseSettings):
     # After a wake-up the dispatcher waits this long, so a burst of requests goes out as one
     # batch; api processes send at most one wake-up per this interval.
     dispatch_linger: float = Field(default=0.1, ge=0, le=5)
-    # How often a dispatcher checks that Redis still holds every dispatched, unacknowledged
-    # entry, publishing again the ones it lost.
-    dispatch_reconcile_interval: float = Field(default=300.0, gt=0)
+    # How often a dispatcher asks whether Redis is another server process than last time (a
+    # restart, a failover); if so it publishes again the dispatched entries Redis lost.
+    dispatch_reconcile_interval: float = Field(default=30.0, gt=0)
     # Webhooks: per-attempt timeout, retries with full jitter, parallel POSTs per dispatcher.
     webhook_timeout: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)

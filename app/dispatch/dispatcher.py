@@ -84,7 +84,9 @@ class Dispatcher:
         self.http = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
         self._stop = threading.Event()
         self._queue_down_until = 0.0
-        self._reconciled_at = 0.0  # at start: a restarted Redis may have lost entries
+        # The Redis server process last reconciled against (its run_id); none yet.
+        self._redis_identity: str | None = None
+        self._checked_redis_at = -float("inf")
         self._db_failures = 0
 
     # -- one step -------------------------------------------------------------------------
@@ -126,16 +128,12 @@ class Dispatcher:
         return len(results)
 
     def reconcile_once(self) -> int:
-        """Re-publish what Redis lost; returns how many entries were published again."""
-        self._reconciled_at = time.monotonic()
+        """Re-publish what Redis lost; returns how many entries were published again.
+        Redis errors propagate."""
         if self.queue is None:
             return 0
         with self.sessions() as session:
-            try:
-                outcome = service.republish_lost(session, queue=self.queue, worker=self.name)
-            except redis.RedisError as exc:
-                log.warning("reconciliation skipped, queue unavailable: %s", type(exc).__name__)
-                return 0
+            outcome = service.republish_lost(session, queue=self.queue, worker=self.name)
         if outcome.republished:
             log.warning(
                 "re-published %d of %d dispatched assignments whose stream entry was lost",
@@ -144,9 +142,24 @@ class Dispatcher:
             )
         return outcome.republished
 
+    def _reconcile_if_redis_changed(self) -> None:
+        """Reconcile when this dispatcher starts and whenever the Redis it reaches is another
+        server process (a restart, or a failover to a replica): only then can entries have
+        been lost, so a steady Redis costs one INFO call per interval."""
+        self._checked_redis_at = time.monotonic()
+        if self.redis is None:
+            return
+        try:
+            identity = str(self.redis.info("server")["run_id"])
+            if identity != self._redis_identity:
+                self.reconcile_once()
+                self._redis_identity = identity
+        except redis.RedisError:
+            pass  # the outbox's own retries cover a Redis that is down; checked again later
+
     def step(self) -> int:
-        if time.monotonic() - self._reconciled_at >= self.settings.dispatch_reconcile_interval:
-            self.reconcile_once()
+        if time.monotonic() - self._checked_redis_at >= self.settings.dispatch_reconcile_interval:
+            self._reconcile_if_redis_changed()
         return self.dispatch_once() + self.deliver_once()
 
     def drain(self, *, timeout: float = 60.0) -> None:

@@ -2,6 +2,7 @@
 idempotent publishing, and Redis outages that never cost an accepted request."""
 
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -239,3 +240,22 @@ def test_entries_redis_lost_are_published_again_once(
     assert worker.reconcile_once() == 12
     assert worker.reconcile_once() == 0
     assert Counter(stream_request_ids(redis_client, "cj-cft")) == Counter({str(i): 1 for i in ids})
+
+
+def test_a_dispatcher_republishes_on_its_own_after_redis_restarts_empty(
+    api: TestClient, settings: Settings, redis_server: RedisServer, redis_client: "redis.Redis"
+) -> None:
+    ids = routed_requests(_engine(api), 8)
+    quick = settings.model_copy(update={"dispatch_reconcile_interval": 0.01})
+    worker = _dispatcher(quick, _engine(api), redis_client)
+    worker.drain()
+    assert len(stream_request_ids(redis_client, "cj-cft")) == 8
+    redis_server.stop()
+    redis_server.start()  # a new server process that kept nothing
+    assert stream_request_ids(redis_client, "cj-cft") == []
+    time.sleep(0.02)
+    worker.step()  # sees another run_id, so checks every dispatched entry
+    assert Counter(stream_request_ids(redis_client, "cj-cft")) == Counter({str(i): 1 for i in ids})
+    time.sleep(0.02)
+    worker.step()  # the same Redis: nothing checked, nothing published twice
+    assert len(stream_request_ids(redis_client, "cj-cft")) == 8
