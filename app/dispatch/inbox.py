@@ -1,8 +1,6 @@
 """Working-group consumption over one model of assignment state: the inbox, one assignment,
 transitions, and dead letters (claims are in `claims`)."""
 
-import base64
-import binascii
 import logging
 import uuid
 from collections import defaultdict
@@ -21,6 +19,7 @@ from app.dispatch.schemas import AssignmentDetail, AssignmentPage, AssignmentRea
 from app.dispatch.streams import StreamQueue
 from app.errors import Conflict, InvalidInput, NotFound
 from app.intake.models import AssistanceRequest, RequestArea, RequestParagraph
+from app.pagination import decode_cursor, encode_cursor
 from app.webhooks import service as webhooks
 
 log = logging.getLogger(__name__)
@@ -114,23 +113,6 @@ def reads(
     return out
 
 
-def _encode_cursor(a: Assignment) -> str:
-    raw = f"{a.dispatched_at.isoformat() if a.dispatched_at else ''}|{a.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, _, ident = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(ident)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor is not valid", field="cursor") from exc
-
-
 def list_inbox(
     session: Session,
     *,
@@ -160,7 +142,7 @@ def list_inbox(
             else Assignment.dead_lettered_at.is_(None)
         )
     if cursor:
-        moment, ident = _decode_cursor(cursor)
+        moment, ident = decode_cursor(cursor)
         stmt = stmt.where(
             or_(
                 Assignment.dispatched_at < moment,
@@ -172,7 +154,7 @@ def list_inbox(
     page, more = rows[:limit], len(rows) > limit
     result = AssignmentPage(
         items=reads(session, page, now=now),
-        next_cursor=_encode_cursor(page[-1]) if more and page else None,
+        next_cursor=encode_cursor(page[-1].dispatched_at, page[-1].id) if more and page else None,
     )
     session.commit()
     return result

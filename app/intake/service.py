@@ -1,7 +1,5 @@
 """Intake use cases: submit, read and list a State's own assistance requests."""
 
-import base64
-import binascii
 import hashlib
 import json
 import time
@@ -20,7 +18,7 @@ from app.auth.models import PortalClient
 from app.catalogue.loader import Catalogue
 from app.db import Base, insert_all, new_id, utcnow
 from app.dispatch import service as dispatch_service
-from app.errors import AppError, Conflict, InvalidInput, NotFound
+from app.errors import AppError, Conflict, NotFound
 from app.intake.attachments import ExtractedAttachment
 from app.intake.models import (
     AssistanceRequest,
@@ -37,6 +35,7 @@ from app.intake.schemas import (
     AttachmentRead,
     TriageRead,
 )
+from app.pagination import decode_cursor, encode_cursor
 from app.routing import service as routing_service
 from app.routing.service import Route
 from app.triage import service as triage_service
@@ -448,23 +447,6 @@ def get_for_portal(
     return read_one(session, request, catalogue=catalogue)
 
 
-def _encode_cursor(request: AssistanceRequest) -> str:
-    raw = f"{request.received_at.isoformat()}|{request.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, _, ident = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(ident)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor is not valid", field="cursor") from exc
-
-
 def list_for_portal(
     session: Session,
     *,
@@ -485,7 +467,7 @@ def list_for_portal(
     if received_to is not None:
         stmt = stmt.where(AssistanceRequest.received_at < received_to)
     if cursor:
-        moment, ident = _decode_cursor(cursor)
+        moment, ident = decode_cursor(cursor)
         stmt = stmt.where(
             or_(
                 AssistanceRequest.received_at < moment,
@@ -497,5 +479,5 @@ def list_for_portal(
     page, more = rows[:limit], len(rows) > limit
     return AssistanceRequestPage(
         items=_read_many(session, page, catalogue=catalogue),
-        next_cursor=_encode_cursor(page[-1]) if more and page else None,
+        next_cursor=encode_cursor(page[-1].received_at, page[-1].id) if more and page else None,
     )
