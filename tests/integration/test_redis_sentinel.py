@@ -107,6 +107,9 @@ def test_a_sentinel_url_reaches_the_master_and_follows_a_failover(
     queue = StreamQueue(client)
     queue.publish([Publication("cj-cft", "before", {"request_id": "before"})])
     assert master.client().xlen(stream_name("cj-cft")) == 1
+    # Replication is asynchronous: the write must reach the replica before the master dies,
+    # or the failover loses it (the dispatchers' reconciliation covers that case).
+    assert master.client().wait(1, 5000) == 1
 
     master.stop()
     # Sentinel sees the master down after 500 ms and promotes the replica.
