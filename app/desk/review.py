@@ -5,6 +5,7 @@ confirmation or correction also becomes the request's labelled training example.
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -40,6 +41,22 @@ def _set_labels(session: Session, request_id: uuid.UUID, labels: Labels) -> None
         session.add(RequestParagraph(request_id=request_id, number=number, rank=rank))
 
 
+def _record_review(
+    session: Session,
+    request: AssistanceRequest,
+    *,
+    identity: DeskIdentity,
+    action: ReviewAction,
+    before: Labels,
+    after: Labels,
+    event: str,
+    details: dict[str, Any],
+) -> None:
+    """A review, kept as feedback for the next model and as an event in the request's trail."""
+    feedback.record(session, request, action=action, before=before, after=after, identity=identity)
+    trail.record(session, identity, event, request_id=request.id, details=details)
+
+
 def confirm(
     session: Session, request_id: str, *, version: str | None, identity: DeskIdentity
 ) -> AssistanceRequest:
@@ -55,19 +72,14 @@ def confirm(
         request.status = RequestStatus.TRIAGED.value
     request.review_reason = None
     versioned.touch(session, request, sent)
-    feedback.record(
+    _record_review(
         session,
         request,
+        identity=identity,
         action=ReviewAction.CONFIRM,
         before=before,
         after=before,
-        identity=identity,
-    )
-    trail.record(
-        session,
-        identity,
-        "request.confirmed",
-        request_id=request.id,
+        event="request.confirmed",
         details={"labels": before.as_dict()},
     )
     session.commit()
@@ -110,19 +122,14 @@ def correct(
     request.working_group_id = after.working_group
     versioned.touch(session, request, sent)
     _set_labels(session, request.id, after)
-    feedback.record(
+    _record_review(
         session,
         request,
+        identity=identity,
         action=ReviewAction.CORRECT,
         before=before,
         after=after,
-        identity=identity,
-    )
-    trail.record(
-        session,
-        identity,
-        "request.corrected",
-        request_id=request.id,
+        event="request.corrected",
         details={
             "before": before.as_dict(),
             "after": after.as_dict(),
@@ -199,19 +206,14 @@ def mark_out_of_scope(
     request.working_group_id = None
     versioned.touch(session, request, sent)
     _set_labels(session, request.id, after)
-    feedback.record(
+    _record_review(
         session,
         request,
+        identity=identity,
         action=ReviewAction.OUT_OF_SCOPE,
         before=before,
         after=after,
-        identity=identity,
-    )
-    trail.record(
-        session,
-        identity,
-        "request.marked_out_of_scope",
-        request_id=request.id,
+        event="request.marked_out_of_scope",
         details={"before": before.as_dict(), "comment": comment.strip()[:MAX_NOTE_CHARS] or None},
     )
     session.commit()
@@ -255,19 +257,14 @@ def merge_duplicate(
     request.duplicate_of_id = target.id
     request.review_reason = None
     versioned.touch(session, request, sent)
-    feedback.record(
+    _record_review(
         session,
         request,
+        identity=identity,
         action=ReviewAction.DUPLICATE,
         before=before,
         after=before,
-        identity=identity,
-    )
-    trail.record(
-        session,
-        identity,
-        "request.merged_as_duplicate",
-        request_id=request.id,
+        event="request.merged_as_duplicate",
         details={"original": target.reference, "original_id": str(target.id)},
     )
     trail.record(
