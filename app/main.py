@@ -17,6 +17,7 @@ from app import (
     redis_client,
     web,
 )
+from app.auth.service import PortalKeyCache
 from app.catalogue.loader import get_catalogue
 from app.dashboards import router as dashboards_router
 from app.db import make_engine, make_sessionmaker
@@ -27,6 +28,7 @@ from app.desk import router as desk_router
 from app.dispatch import router as dispatch_router
 from app.dispatch.streams import Nudge
 from app.intake import router as intake_router
+from app.intake.batching import IntakeBatcher, storing
 from app.middleware import (
     BodySizeLimitMiddleware,
     ConcurrencyLimitMiddleware,
@@ -71,12 +73,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.classifiers = ClassifierProvider(app.state.sessionmaker, settings.model_dir)
         app.state.classifiers.refresh()
+        app.state.portal_keys = PortalKeyCache()
+        app.state.intake_batcher = IntakeBatcher(
+            storing(
+                app.state.sessionmaker,
+                app.state.classifiers,
+                app.state.catalogue,
+                reference_prefix=settings.reference_prefix,
+            )
+        )
         # The catalogue, the model and the app live as long as the process: out of the
         # collector's generations, full collections stop re-scanning them on every request.
         gc.freeze()
         try:
             yield
         finally:
+            await app.state.intake_batcher.close()
             if app.state.redis is not None:
                 app.state.redis.close()
             engine.dispose()

@@ -46,10 +46,13 @@ class ConcurrencyLimitMiddleware:
 
     Each admitted request may hold a pooled database connection and, on SQLite, the write
     lock; a burst that is let in whole queues inside the pool instead, or, worse, holds the
-    lock while it waits for a worker thread. Health checks, metrics and static files pass.
+    lock while it waits for a worker thread. Health checks, metrics and static files pass,
+    and so do submissions: they wait in the intake batcher, whose few runners are all that
+    take connections for them.
     """
 
     EXEMPT = ("/healthz", "/readyz", "/metrics", "/static/")
+    EXEMPT_CALLS = frozenset({("POST", "/api/v1/requests")})
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
@@ -65,7 +68,11 @@ class ConcurrencyLimitMiddleware:
         return self._slots
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith(self.EXEMPT)
+            or (scope["method"], scope["path"]) in self.EXEMPT_CALLS
+        ):
             await self.app(scope, receive, send)
             return
         async with self._semaphore():

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -91,8 +92,8 @@ def list_api_keys(session: Session) -> list[PortalClient]:
     return list(session.scalars(select(PortalClient).order_by(PortalClient.created_at.desc())))
 
 
-def authenticate_portal(session: Session, key: str | None) -> PortalClient:
-    """Return the active client for a presented key, or raise Unauthenticated."""
+def key_prefix(key: str | None) -> str:
+    """The lookup prefix of a well-formed key; raises Unauthenticated for anything else."""
     if not key:
         raise Unauthenticated(
             "an API key is required: Authorization: Bearer <key>",
@@ -101,7 +102,14 @@ def authenticate_portal(session: Session, key: str | None) -> PortalClient:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_SCHEME:
         raise Unauthenticated("invalid API key", headers={"WWW-Authenticate": "Bearer"})
-    client = session.scalar(select(PortalClient).where(PortalClient.key_prefix == parts[1]))
+    return parts[1]
+
+
+def authenticate_portal(session: Session, key: str | None) -> PortalClient:
+    """Return the active client for a presented key, or raise Unauthenticated."""
+    prefix = key_prefix(key)
+    assert key is not None
+    client = session.scalar(select(PortalClient).where(PortalClient.key_prefix == prefix))
     if client is None or not hmac.compare_digest(client.key_hash, _digest(key)):
         raise Unauthenticated("invalid API key", headers={"WWW-Authenticate": "Bearer"})
     if client.revoked_at is not None:
@@ -116,6 +124,34 @@ def authenticate_portal(session: Session, key: str | None) -> PortalClient:
     # End the read transaction: on SQLite it holds the write lock until it closes.
     session.commit()
     return client
+
+
+class PortalKeyCache:
+    """Portal keys recently found valid, by digest, for callers that check revocation
+    themselves (the submission batch does, in its own transaction).
+
+    An entry lives `ttl` seconds, the resolution of last_used_at: the next call after that
+    goes to the database again and records the use.
+    """
+
+    def __init__(self, *, ttl: float = LAST_USED_RESOLUTION.total_seconds(), size: int = 4096):
+        self._ttl = ttl
+        self._size = size
+        self._entries: dict[str, tuple[float, PortalClient]] = {}
+
+    def get(self, key: str) -> PortalClient | None:
+        entry = self._entries.get(_digest(key))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, client: PortalClient) -> None:
+        if len(self._entries) >= self._size:
+            now = time.monotonic()
+            self._entries = {k: e for k, e in self._entries.items() if e[0] >= now}
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+        self._entries[_digest(key)] = (time.monotonic() + self._ttl, client)
 
 
 def hash_password(password: str) -> str:

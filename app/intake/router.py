@@ -5,11 +5,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response
 
-from app.auth.deps import CurrentPortal
+from app.auth.deps import CurrentPortal, SubmittingPortal
 from app.db import SessionDep
-from app.deps import CatalogueDep, ClassifierDep, SettingsDep
+from app.deps import CatalogueDep, ClassifierDep
 from app.dispatch.deps import DispatchNudgeDep
 from app.intake import service
+from app.intake.batching import IntakeBatcherDep
 from app.intake.deps import (
     PREVIEW_BODY_DOC,
     REQUEST_BODY_DOC,
@@ -41,14 +42,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     openapi_extra=REQUEST_BODY_DOC,
     summary="Submit an assistance request",
 )
-def submit_request(
-    portal: CurrentPortal,  # first: a stranger is refused before the body is even parsed
+async def submit_request(
+    portal: SubmittingPortal,  # first: a stranger is refused before the body is even parsed
     submission: SubmissionDep,
-    session: SessionDep,
-    classifier: ClassifierDep,
-    catalogue: CatalogueDep,
-    settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep,
+    batcher: IntakeBatcherDep,
     background: BackgroundTasks,
     nudge_dispatcher: DispatchNudgeDep,
 ) -> Response:
@@ -57,18 +55,16 @@ def submit_request(
     Send JSON, or multipart/form-data with the same fields plus PDF/DOCX `attachments`.
     Repeating a call with the same `Idempotency-Key` and body replays the first answer.
     """
-    result = service.submit(
-        session,
-        submission.body,
-        portal=portal,
-        classifier=classifier,
-        catalogue=catalogue,
-        attachments=submission.attachments,
-        idempotency_key=idempotency_key,
-        reference_prefix=settings.reference_prefix,
+    result = await batcher.submit(
+        service.Intake(
+            body=submission.body,
+            portal=portal,
+            attachments=submission.attachments,
+            idempotency_key=idempotency_key,
+        )
     )
     # Serialised here, from a model built and validated by the service: the busiest route
-    # skips FastAPI's second validation of its answer (and the thread that would take).
+    # skips FastAPI's second validation of its answer.
     response = Response(
         result.read.model_dump_json(),
         status_code=201,
