@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
@@ -108,28 +109,56 @@ def _recordset_insert(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> TextC
     return text("WITH " + ", ".join(ctes) + " SELECT 1")
 
 
-def insert_all(session: Session, objects: Sequence[Base]) -> None:
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    """A row to insert, as column values with their defaults filled: what `new_row` makes."""
+
+    table: Table
+    values: dict[str, Any]
+
+
+@cache
+def _columns_of(model: type[Base]) -> tuple[Table, dict[str, str]]:
+    mapper = inspect(model)
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    return table, {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
+
+
+def new_row(model: type[Base], **values: Any) -> NewRow:
+    """A row of a mapped class, named by its attributes, without building the ORM instance
+    (for bulk writes whose rows the session never needs: instrumenting each would cost
+    more than inserting it)."""
+    table, columns = _columns_of(model)
+    return NewRow(table, _with_defaults(table, {columns[k]: v for k, v in values.items()}))
+
+
+def _as_row(obj: Base | NewRow) -> NewRow:
+    if isinstance(obj, NewRow):
+        return obj
+    state = inspect(obj)
+    table = state.mapper.local_table
+    assert isinstance(table, Table)
+    values = {
+        prop.columns[0].key: state.dict[prop.key]
+        for prop in state.mapper.column_attrs
+        if prop.key in state.dict
+    }
+    return NewRow(table, _with_defaults(table, values))
+
+
+def insert_all(session: Session, objects: Sequence[Base | NewRow]) -> None:
     """Insert new rows of several tables, parents before children, in few round trips.
 
     PostgreSQL takes them all in one statement of data-modifying CTEs (it checks foreign
     keys when the whole statement ends); SQLite takes one INSERT per table.
-    The objects stay out of the session: give them every value the caller reads back (ids,
+    ORM objects stay out of the session: give them every value the caller reads back (ids,
     timestamps) beforehand; columns left unset take their defaults here.
     """
     batches: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for obj in objects:
-        state = inspect(obj)
-        table = state.mapper.local_table
-        assert isinstance(table, Table)
-        values = _with_defaults(
-            table,
-            {
-                prop.columns[0].key: state.dict[prop.key]
-                for prop in state.mapper.column_attrs
-                if prop.key in state.dict
-            },
-        )
-        batches.setdefault((table, tuple(values)), []).append(values)
+        row = _as_row(obj)
+        batches.setdefault((row.table, tuple(row.values)), []).append(row.values)
     if session.get_bind().dialect.name != "postgresql":
         for (table, _), rows in batches.items():
             session.execute(insert(table), rows)

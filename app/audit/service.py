@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.db import NewRow, new_row
 
 
 class EventFields(TypedDict, total=False):
@@ -18,13 +19,13 @@ class EventFields(TypedDict, total=False):
     details: dict[str, Any] | None
 
 
-def event(**fields: Unpack[EventFields]) -> AuditEvent:
-    """An event not yet in any session, for callers that write their rows in bulk."""
-    return AuditEvent(**{**fields, "details": fields.get("details") or {}})
+def event(**fields: Unpack[EventFields]) -> NewRow:
+    """An event as a row, for callers that write their rows in bulk (`db.insert_all`)."""
+    return new_row(AuditEvent, **{**fields, "details": fields.get("details") or {}})
 
 
 def record(session: Session, **fields: Unpack[EventFields]) -> AuditEvent:
-    recorded = event(**fields)
+    recorded = AuditEvent(**{**fields, "details": fields.get("details") or {}})
     session.add(recorded)
     return recorded
 

@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.db import new_id, utcnow
+from app.db import NewRow, new_id, new_row, utcnow
 from app.dispatch import progress
 from app.dispatch.models import Assignment, AssignmentStatus, OutboxEntry
 from app.dispatch.progress import aggregate_status as aggregate_status  # used by app.demo
@@ -43,8 +43,21 @@ def groups_for(triage: TriageRead, routes: dict[str, Route]) -> list[str]:
     return groups
 
 
+class Dispatched(NamedTuple):
+    """What an outbox entry says of its request, for a request not loaded as an object."""
+
+    id: uuid.UUID
+    reference: str
+    requesting_state: str
+    language: str | None
+
+
 def entry_payload(
-    request: AssistanceRequest, triage: TriageRead, working_group_id: str, *, primary: bool
+    request: AssistanceRequest | Dispatched,
+    triage: TriageRead,
+    working_group_id: str,
+    *,
+    primary: bool,
 ) -> dict[str, Any]:
     return {
         "request_id": str(request.id),
@@ -59,6 +72,20 @@ def entry_payload(
     }
 
 
+def _targets(
+    request: AssistanceRequest | Dispatched,
+    triage: TriageRead,
+    routes: dict[str, Route],
+    groups: list[str] | None,
+) -> list[tuple[str, bool, dict[str, Any]]]:
+    """(working group, primary, outbox payload) for each group the request goes to."""
+    chosen = groups if groups is not None else groups_for(triage, routes)
+    return [
+        (group, index == 0, entry_payload(request, triage, group, primary=index == 0))
+        for index, group in enumerate(chosen)
+    ]
+
+
 def planned(
     request: AssistanceRequest,
     triage: TriageRead,
@@ -66,21 +93,40 @@ def planned(
     groups: list[str] | None = None,
 ) -> list[tuple[Assignment, OutboxEntry]]:
     """An assignment and an outbox row for each working group the request goes to, unsaved."""
-    targets = groups if groups is not None else groups_for(triage, routes)
     return [
         (
             Assignment(
-                id=new_id(), request_id=request.id, working_group_id=group, is_primary=index == 0
+                id=new_id(), request_id=request.id, working_group_id=group, is_primary=primary
             ),
             OutboxEntry(
+                request_id=request.id, working_group_id=group, topic=DISPATCH_TOPIC, payload=payload
+            ),
+        )
+        for group, primary, payload in _targets(request, triage, routes, groups)
+    ]
+
+
+def planned_rows(request: Dispatched, triage: TriageRead, routes: dict[str, Route]) -> list[NewRow]:
+    """`planned`, as rows for `db.insert_all`."""
+    rows = []
+    for group, primary, payload in _targets(request, triage, routes, None):
+        rows += [
+            new_row(
+                Assignment,
+                id=new_id(),
+                request_id=request.id,
+                working_group_id=group,
+                is_primary=primary,
+            ),
+            new_row(
+                OutboxEntry,
                 request_id=request.id,
                 working_group_id=group,
                 topic=DISPATCH_TOPIC,
-                payload=entry_payload(request, triage, group, primary=index == 0),
+                payload=payload,
             ),
-        )
-        for index, group in enumerate(targets)
-    ]
+        ]
+    return rows
 
 
 def plan(

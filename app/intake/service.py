@@ -17,7 +17,7 @@ from app import metrics
 from app.audit import service as audit
 from app.auth.models import PortalClient
 from app.catalogue.loader import Catalogue
-from app.db import Base, insert_all, new_id, utcnow
+from app.db import NewRow, insert_all, new_id, new_row, utcnow
 from app.dispatch import service as dispatch_service
 from app.errors import AppError, Conflict, NotFound, Unauthenticated
 from app.intake.attachments import ExtractedAttachment
@@ -322,13 +322,14 @@ def _classify_and_store(
     # What each request's share of the batch cost: the latency histogram stays comparable
     # with one request at a time.
     classified_in = (time.perf_counter() - started) / len(intakes)
-    rows: list[Base] = []
-    written = []
+    names = {g.id: g.name for g in catalogue.working_groups}
+    rows: list[NewRow] = []
+    answers = []
     for offset, (intake, triage, fingerprint) in enumerate(
         zip(intakes, triages, fingerprints, strict=True)
     ):
         read, review_reason = _decide(triage, routes, intake.attachments)
-        request, result, files, own_rows = _rows(
+        answer, own_rows = _rows(
             intake,
             read=read,
             review_reason=review_reason,
@@ -337,9 +338,10 @@ def _classify_and_store(
             fingerprint=fingerprint,
             reference=f"{reference_prefix}-{received.year}-{first + offset:06d}",
             received=received,
+            working_group_names=names,
         )
         rows += own_rows
-        written.append((request, result, files, read))
+        answers.append((answer, read))
     try:
         insert_all(session, rows)
         session.commit()
@@ -359,22 +361,9 @@ def _classify_and_store(
             return [_replay(session, existing, fingerprints[0], catalogue)]
         except AppError as exc:
             return [exc]
-    names = {g.id: g.name for g in catalogue.working_groups}
-    outcomes: list[Submission | AppError] = []
-    for request, result, files, read in written:
-        metrics.record_decision(read.decision, request.primary_area, read.language, classified_in)
-        outcomes.append(
-            Submission(
-                read=_to_read(
-                    request,
-                    result,
-                    attachments=[_attachment_read(a) for a in files],
-                    working_group_names=names,
-                ),
-                replayed=False,
-            )
-        )
-    return outcomes
+    for _, read in answers:
+        metrics.record_decision(read.decision, _primary_area(read), read.language, classified_in)
+    return [Submission(read=answer, replayed=False) for answer, _ in answers]
 
 
 def _one_of_many(
@@ -421,14 +410,18 @@ def _rows(
     fingerprint: str,
     reference: str,
     received: datetime,
-) -> tuple[AssistanceRequest, TriageResult, list[Attachment], list[Base]]:
-    """The request and every row that belongs to it, outside any session."""
-    body, portal, attachments = intake.body, intake.portal, intake.attachments
+    working_group_names: dict[str, str],
+) -> tuple[AssistanceRequestRead, list[NewRow]]:
+    """The answer for a new request, and every row that stores it."""
+    body, portal = intake.body, intake.portal
     decision = read.decision
     request_id = new_id()
-    result = triage_service.new_result(request_id=request_id, read=read, scope_score=scope_score)
-    result.created_at = received
-    request = AssistanceRequest(
+    result = triage_service.result_row(
+        request_id=request_id, read=read, scope_score=scope_score, created_at=received
+    )
+    status = STATUS_FOR_DECISION[decision].value
+    request = new_row(
+        AssistanceRequest,
         id=request_id,
         reference=reference,
         requesting_state=body.requesting_state,
@@ -438,21 +431,22 @@ def _rows(
         contact=body.contact,
         language=read.language,
         language_hint=body.language,
-        status=STATUS_FOR_DECISION[decision].value,
+        status=status,
         review_reason=review_reason,
         received_at=received,
         updated_at=received,
         triaged_at=received,
         decision=decision,
         confidence=read.confidence,
-        primary_area=read.areas[0].id if read.areas and decision != "out_of_scope" else None,
+        primary_area=_primary_area(read),
         working_group_id=read.working_group.id if read.working_group else None,
-        current_triage_id=result.id,
+        current_triage_id=result.values["id"],
         idempotency_key=intake.idempotency_key,
         idempotency_fingerprint=fingerprint,
     )
     files = [
-        Attachment(
+        new_row(
+            Attachment,
             id=new_id(),
             request_id=request_id,
             filename=item.filename,
@@ -464,14 +458,19 @@ def _rows(
             content=item.content,
             created_at=received,
         )
-        for item in attachments
+        for item in intake.attachments
     ]
-    rows: list[Base] = [request, result, *files]
+    rows = [request, result, *files]
     if decision != "out_of_scope":
         rows += _labels(request_id, read)
     if decision == "auto_routed":
-        for assignment, entry in dispatch_service.planned(request, read, routes):
-            rows += [assignment, entry]
+        rows += dispatch_service.planned_rows(
+            dispatch_service.Dispatched(
+                request_id, reference, body.requesting_state, read.language
+            ),
+            read,
+            routes,
+        )
     rows += [
         audit.event(
             action="request.received",
@@ -479,7 +478,7 @@ def _rows(
             actor_id=str(portal.id),
             actor_label=portal.name,
             request_id=request_id,
-            details={"reference": request.reference, "attachments": len(attachments)},
+            details={"reference": reference, "attachments": len(files)},
         ),
         audit.event(
             action="request.triaged",
@@ -493,7 +492,36 @@ def _rows(
             },
         ),
     ]
-    return request, result, files, rows
+    answer = AssistanceRequestRead(
+        id=str(request_id),
+        reference=reference,
+        status=status,
+        requesting_state=body.requesting_state,
+        title=body.title,
+        body=body.body,
+        contact=body.contact,
+        language=read.language,
+        language_hint=body.language,
+        received_at=received,
+        review_reason=review_reason,
+        attachments=[
+            AttachmentRead(
+                id=str(row.values["id"]),
+                filename=item.filename,
+                media_type=item.media_type,
+                size_bytes=item.size_bytes,
+                has_text_layer=item.has_text_layer,
+            )
+            for row, item in zip(files, intake.attachments, strict=True)
+        ],
+        # As a later read renders it: working groups under their catalogue names.
+        triage=triage_service.named(read, working_group_names),
+    )
+    return answer, rows
+
+
+def _primary_area(read: TriageRead) -> str | None:
+    return read.areas[0].id if read.areas and read.decision != "out_of_scope" else None
 
 
 def preview(
@@ -515,15 +543,15 @@ def _review_reason(read: TriageRead) -> str:
     return f"model confidence {read.confidence:.2f} below the auto-routing threshold"
 
 
-def _labels(request_id: uuid.UUID, read: TriageRead) -> list[Base]:
+def _labels(request_id: uuid.UUID, read: TriageRead) -> list[NewRow]:
     # The model ranks every area; only the plausible head becomes the request's labels.
     head = [a for a in read.areas if a.score >= 0.5] or read.areas[:1]
-    areas: list[Base] = [
-        RequestArea(request_id=request_id, area_id=area.id, rank=rank)
+    areas = [
+        new_row(RequestArea, request_id=request_id, area_id=area.id, rank=rank)
         for rank, area in enumerate(head[:3])
     ]
     return areas + [
-        RequestParagraph(request_id=request_id, number=paragraph.number, rank=rank)
+        new_row(RequestParagraph, request_id=request_id, number=paragraph.number, rank=rank)
         for rank, paragraph in enumerate(read.paragraphs[:3])
     ]
 

@@ -1,13 +1,14 @@
 """Turning a classifier's triage into the stored result and the API's triage object."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalogue.loader import Catalogue
-from app.db import new_id, utcnow
+from app.db import NewRow, new_id, new_row
 from app.intake.schemas import (
     AreaScoreRead,
     ExplanationRead,
@@ -60,11 +61,12 @@ def to_read(triage: Triage, *, route: Route | None, notes: list[str] | None = No
     )
 
 
-def new_result(
-    *, request_id: uuid.UUID, read: TriageRead, scope_score: float | None
-) -> TriageResult:
-    """The triage row for a request, not yet in any session."""
-    return TriageResult(
+def result_row(
+    *, request_id: uuid.UUID, read: TriageRead, scope_score: float | None, created_at: datetime
+) -> NewRow:
+    """The stored triage of a request, as a row to insert; its id is `.values["id"]`."""
+    return new_row(
+        TriageResult,
         id=new_id(),
         request_id=request_id,
         model_version=read.model_version,
@@ -76,8 +78,17 @@ def new_result(
         paragraphs=[p.model_dump() for p in read.paragraphs],
         working_group_id=read.working_group.id if read.working_group else None,
         explanation=read.explanation.model_dump(),
-        created_at=utcnow(),
+        created_at=created_at,
     )
+
+
+def named(read: TriageRead, working_group_names: dict[str, str]) -> TriageRead:
+    """The triage with its working group under the name `result_to_read` would give it."""
+    group = read.working_group
+    if group is None or working_group_names.get(group.id, group.id) == group.name:
+        return read
+    renamed = WorkingGroupRef(id=group.id, name=working_group_names.get(group.id, group.id))
+    return read.model_copy(update={"working_group": renamed})
 
 
 def result_to_read(row: TriageResult, *, working_group_names: dict[str, str]) -> TriageRead:
