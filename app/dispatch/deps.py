@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.db import SessionDep
 from app.dispatch import keys
 from app.dispatch.models import WorkingGroupKey
-from app.dispatch.streams import Nudge, StreamQueue
+from app.dispatch.streams import StreamQueue
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -36,12 +36,5 @@ def stream_queue(request: Request) -> StreamQueue | None:
     return queue
 
 
-async def dispatch_nudge(request: Request) -> Nudge:
-    """Wakes a waiting dispatcher; run it after the commit (a background task) when due."""
-    nudge: Nudge = request.app.state.nudge
-    return nudge
-
-
 CurrentWorkingGroup = Annotated[WorkingGroupKey, Depends(current_working_group)]
 StreamQueueDep = Annotated[StreamQueue | None, Depends(stream_queue)]
-DispatchNudgeDep = Annotated[Nudge, Depends(dispatch_nudge)]

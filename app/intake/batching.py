@@ -12,9 +12,7 @@ batch has committed.
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -126,11 +124,3 @@ def storing(
             )
 
     return process
-
-
-async def get_batcher(request: Request) -> IntakeBatcher:
-    batcher: IntakeBatcher = request.app.state.intake_batcher
-    return batcher
-
-
-IntakeBatcherDep = Annotated[IntakeBatcher, Depends(get_batcher)]

@@ -10,10 +10,10 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from app.deps import SettingsDep
 from app.errors import InvalidInput
 from app.intake.attachments import ExtractedAttachment, extract
 from app.intake.schemas import AssistanceRequestCreate
+from app.settings import Settings
 
 FORM_FIELDS = ("body", "title", "requesting_state", "language", "contact")
 
@@ -35,7 +35,8 @@ def _validate(data: Any) -> AssistanceRequestCreate:
         ) from exc
 
 
-async def parse_submission(request: Request, settings: SettingsDep) -> ParsedSubmission:
+async def parse_submission(request: Request) -> ParsedSubmission:
+    settings: Settings = request.app.state.settings
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         return await _parse_multipart(

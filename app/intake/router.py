@@ -3,14 +3,15 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from starlette.background import BackgroundTask
 
 from app.auth.deps import CurrentPortal, SubmittingPortal
 from app.db import SessionDep
 from app.deps import CatalogueDep, ClassifierDep
-from app.dispatch.deps import DispatchNudgeDep
+from app.dispatch.streams import Nudge
 from app.intake import service
-from app.intake.batching import IntakeBatcherDep
+from app.intake.batching import IntakeBatcher
 from app.intake.deps import (
     PREVIEW_BODY_DOC,
     REQUEST_BODY_DOC,
@@ -43,18 +44,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Submit an assistance request",
 )
 async def submit_request(
+    request: Request,
     portal: SubmittingPortal,  # first: a stranger is refused before the body is even parsed
     submission: SubmissionDep,
     idempotency_key: IdempotencyKeyDep,
-    batcher: IntakeBatcherDep,
-    background: BackgroundTasks,
-    nudge_dispatcher: DispatchNudgeDep,
 ) -> Response:
     """Store the request and answer with its reference, detected language and triage.
 
     Send JSON, or multipart/form-data with the same fields plus PDF/DOCX `attachments`.
     Repeating a call with the same `Idempotency-Key` and body replays the first answer.
     """
+    # The busiest route reads the app's parts directly: each dependency FastAPI resolves
+    # costs it more than the part itself.
+    batcher: IntakeBatcher = request.app.state.intake_batcher
     result = await batcher.submit(
         service.Intake(
             body=submission.body,
@@ -73,13 +75,11 @@ async def submit_request(
     )
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    elif (
-        result.read.triage is not None
-        and result.read.triage.decision == "auto_routed"
-        and nudge_dispatcher.due()
-    ):
-        # After the commit, best effort: the dispatcher also polls.
-        background.add_task(nudge_dispatcher)
+    elif result.read.triage is not None and result.read.triage.decision == "auto_routed":
+        nudge: Nudge = request.app.state.nudge
+        if nudge.due():
+            # After the answer, best effort: the dispatcher also polls.
+            response.background = BackgroundTask(nudge)
     return response
 
 
