@@ -155,6 +155,8 @@ def insert_all(session: Session, objects: Sequence[Base | NewRow]) -> None:
     ORM objects stay out of the session: give them every value the caller reads back (ids,
     timestamps) beforehand; columns left unset take their defaults here.
     """
+    if not objects:
+        return
     batches: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for obj in objects:
         row = _as_row(obj)

@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.db import NewRow, new_id, new_row, utcnow
+from app.db import NewRow, insert_all, new_id, new_row, utcnow
 from app.dispatch import progress
 from app.dispatch.models import Assignment, AssignmentStatus, OutboxEntry
 from app.dispatch.progress import aggregate_status as aggregate_status  # used by app.demo
@@ -225,11 +225,21 @@ def publish_due(
             row.available_at = now + timedelta(seconds=retry.delay(row.attempts))
         session.commit()
         return BatchOutcome(len(rows), 0, error)
-    for row, assignment in pairs:
-        row.published_at = now
-        row.attempts += 1
-        row.last_error = None if assignment else "no assignment for this working group"
+    orphans = {row.id for row, assignment in pairs if assignment is None}
+    marks: tuple[tuple[list[int], str | None], ...] = (
+        ([row.id for row in rows if row.id not in orphans], None),
+        (list(orphans), "no assignment for this working group"),
+    )
+    for ids, last_error in marks:
+        if ids:
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id.in_(ids))
+                .values(published_at=now, attempts=OutboxEntry.attempts + 1, last_error=last_error)
+                .execution_options(synchronize_session=False)
+            )
     dispatched = []
+    trail = []
     for (row, assignment), entry_id in zip(live, entry_ids, strict=True):
         if assignment.status != AssignmentStatus.PENDING:
             continue
@@ -237,22 +247,26 @@ def publish_due(
         assignment.dispatched_at = now
         assignment.stream_entry_id = entry_id
         dispatched.append((row, assignment))
-        audit.record(
-            session,
-            action="assignment.dispatched",
-            actor_type="dispatcher",
-            actor_id=worker[:80],
-            request_id=assignment.request_id,
-            details={
-                "working_group": assignment.working_group_id,
-                "assignment_id": str(assignment.id),
-                "stream_entry_id": entry_id,
-            },
+        trail.append(
+            audit.event(
+                action="assignment.dispatched",
+                actor_type="dispatcher",
+                actor_id=worker[:80],
+                request_id=assignment.request_id,
+                details={
+                    "working_group": assignment.working_group_id,
+                    "assignment_id": str(assignment.id),
+                    "stream_entry_id": entry_id,
+                },
+            )
         )
     session.flush()
     changes = progress.sync_request_statuses(
         session, {a.request_id for _, a in dispatched}, now=now
     )
+    # After the requests are locked (in id order): an event's foreign key takes a share lock
+    # on its request, and taken first, in any order, it let two dispatchers deadlock.
+    insert_all(session, trail)
     fanout = webhooks.Fanout(
         session,
         working_group_ids={a.working_group_id for _, a in dispatched},
