@@ -117,12 +117,17 @@ class NewRow:
     values: dict[str, Any]
 
 
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, for Core statements (executemany updates keyed by column)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
 @cache
 def _columns_of(model: type[Base]) -> tuple[Table, dict[str, str]]:
     mapper = inspect(model)
-    table = mapper.local_table
-    assert isinstance(table, Table)
-    return table, {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
+    return table_of(model), {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
 
 
 def new_row(model: type[Base], **values: Any) -> NewRow:
