@@ -277,7 +277,9 @@ def submit_many(
             )
         except AppError as exc:
             outcomes[index] = exc
-    return [outcome for outcome in outcomes if outcome is not None]
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(intakes), "an intake was left without an outcome"
+    return done
 
 
 class RevokedKey(Unauthenticated):
