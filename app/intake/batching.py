@@ -1,8 +1,8 @@
 """Group commit for submissions: the requests waiting in one api process are classified and
 stored together.
 
-Each submission waits on the event loop for its outcome. A few runners take whatever is
-waiting (up to `max_batch`) and hand it to a worker thread as one batch: the model reads the
+Each submission waits on the event loop for its outcome. A runner takes whatever is waiting
+(up to `max_batch`) and hands it to a worker thread as one batch: the model reads the
 batch in one pass and the database takes it in two short transactions, so a busy process
 spends its time on requests, not on round trips. An idle process gains nothing and loses
 nothing: a lone request is a batch of one and goes at once. Nothing is answered before its
@@ -36,7 +36,9 @@ class _Lane:
 
 class IntakeBatcher:
     def __init__(self, process: Process, *, max_batch: int = 32, runners: int = 1) -> None:
-        # Two runners: one batch can be classified while another waits for its commit.
+        # One runner by default: the batch grows while it works, and the thread a batch
+        # runs in does not compete with another for the interpreter. A second would let one
+        # batch be classified while another waits for its commit.
         self._process = process
         self._max_batch = max_batch
         self._runner_count = runners
@@ -71,25 +73,32 @@ class IntakeBatcher:
             # A caller that went away before its batch started is not stored: it had no
             # answer, and retries with its Idempotency-Key if it cares.
             live = [(intake, future) for intake, future in batch if not future.done()]
-            if not live:
-                continue
-            try:
+            if live:
                 lane.busy += 1
-                outcomes = await run_in_threadpool(self._process, [i for i, _ in live])
-            except Exception as exc:  # the batch failed as a whole; each caller is told
-                for _, future in live:
-                    if not future.done():
-                        future.set_exception(exc)
+                try:
+                    await self._settle(live)
+                finally:
+                    lane.busy -= 1
+
+    async def _settle(self, live: list[tuple[Intake, asyncio.Future[Submission]]]) -> None:
+        """Process one batch and answer each of its callers; never raises, so the runner
+        outlives any batch."""
+        try:
+            outcomes = await run_in_threadpool(self._process, [intake for intake, _ in live])
+            if len(outcomes) != len(live):
+                raise RuntimeError(f"{len(outcomes)} outcomes for a batch of {len(live)}")
+        except Exception as exc:  # the batch failed as a whole; each caller is told
+            for _, future in live:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), outcome in zip(live, outcomes, strict=True):
+            if future.done():
                 continue
-            finally:
-                lane.busy -= 1
-            for (_, future), outcome in zip(live, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, AppError):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            if isinstance(outcome, AppError):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
     async def close(self) -> None:
         """Let the waiting submissions and the batches under way finish, then stop."""

@@ -220,3 +220,22 @@ def test_a_failed_batch_fails_each_of_its_submissions() -> None:
     answers = asyncio.run(run())
     assert len(answers) == 5
     assert all(isinstance(a, OperationalError) for a in answers)
+
+
+def test_the_batcher_outlives_a_batch_that_went_wrong() -> None:
+    calls = []
+
+    def short_of_outcomes(intakes: Sequence[Any]) -> list[Any]:
+        calls.append(len(intakes))
+        return [] if len(calls) == 1 else [f"stored {i}" for i in intakes]
+
+    async def run() -> tuple[Any, Any]:
+        batcher = IntakeBatcher(short_of_outcomes)
+        first = await asyncio.gather(batcher.submit("r1"), return_exceptions=True)  # type: ignore[arg-type]
+        second = await batcher.submit("r2")  # type: ignore[arg-type]
+        await batcher.close()
+        return first[0], second
+
+    first, second = asyncio.run(run())
+    assert isinstance(first, RuntimeError)
+    assert second == "stored r2"
