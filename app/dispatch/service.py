@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 
 import redis
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -203,7 +203,13 @@ def publish_due(
         for a in session.execute(
             select(
                 Assignment.id, Assignment.request_id, Assignment.working_group_id, Assignment.status
-            ).where(Assignment.request_id.in_({r.request_id for r in rows}))
+            ).where(
+                # By the whole unique key: a plan cached while the table was small then
+                # still looks each pair up in the index instead of scanning the table.
+                tuple_(Assignment.request_id, Assignment.working_group_id).in_(
+                    sorted({(r.request_id, r.working_group_id) for r in rows})
+                )
+            )
         )
     }
     pairs = [(row, by_key.get((row.request_id, row.working_group_id))) for row in rows]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, or_, select, text, tuple_, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -157,18 +157,22 @@ def _existing(
     """The stored requests carrying these (portal, Idempotency-Key) pairs."""
     if not keys:
         return {}
+    # Pairs, not two lists: each pair is an equality on the whole unique key, so every plan
+    # (a cached generic one too) looks each up in the index. With `portal IN (..) AND key
+    # IN (..)` a generic plan made while the table was small scanned all of a portal's
+    # requests, and submissions slowed down as the table grew.
     rows = session.scalars(
         select(AssistanceRequest).where(
-            AssistanceRequest.portal_client_id.in_({portal for portal, _ in keys}),
-            AssistanceRequest.idempotency_key.in_({key for _, key in keys}),
+            tuple_(AssistanceRequest.portal_client_id, AssistanceRequest.idempotency_key).in_(
+                sorted(keys)
+            )
         )
     )
-    found = {}
-    for row in rows:
-        pair = (row.portal_client_id, row.idempotency_key or "")
-        if pair in keys:
-            found[pair] = row
-    return found
+    return {
+        (row.portal_client_id, row.idempotency_key): row
+        for row in rows
+        if row.portal_client_id is not None and row.idempotency_key is not None
+    }
 
 
 def _replay(
