@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import and_, or_, select, text, tuple_, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -498,30 +499,11 @@ def _rows(
             },
         ),
     ]
-    answer = AssistanceRequestRead(
-        id=str(request_id),
-        reference=reference,
-        status=status,
-        requesting_state=body.requesting_state,
-        title=body.title,
-        body=body.body,
-        contact=body.contact,
-        language=read.language,
-        language_hint=body.language,
-        received_at=received,
-        review_reason=review_reason,
-        attachments=[
-            AttachmentRead(
-                id=str(row.values["id"]),
-                filename=item.filename,
-                media_type=item.media_type,
-                size_bytes=item.size_bytes,
-                has_text_layer=item.has_text_layer,
-            )
-            for row, item in zip(files, intake.attachments, strict=True)
-        ],
+    answer = _to_read(
+        SimpleNamespace(**request.values),
         # As a later read renders it: working groups under their catalogue names.
         triage=triage_service.named(read, working_group_names),
+        attachments=[_attachment_read(SimpleNamespace(**row.values)) for row in files],
     )
     return answer, rows
 
@@ -562,7 +544,8 @@ def _labels(request_id: uuid.UUID, read: TriageRead) -> list[NewRow]:
     ]
 
 
-def _attachment_read(a: Attachment) -> AttachmentRead:
+def _attachment_read(a: Attachment | SimpleNamespace) -> AttachmentRead:
+    """An attachment as the API shows it, from its row (stored, or about to be)."""
     return AttachmentRead(
         id=str(a.id),
         filename=a.filename,
@@ -573,12 +556,12 @@ def _attachment_read(a: Attachment) -> AttachmentRead:
 
 
 def _to_read(
-    request: AssistanceRequest,
-    result: TriageResult | None,
+    request: AssistanceRequest | SimpleNamespace,
     *,
+    triage: TriageRead | None,
     attachments: list[AttachmentRead],
-    working_group_names: dict[str, str],
 ) -> AssistanceRequestRead:
+    """A request as the API shows it, from its row (stored, or about to be)."""
     return AssistanceRequestRead(
         id=str(request.id),
         reference=request.reference,
@@ -592,9 +575,7 @@ def _to_read(
         received_at=request.received_at,
         review_reason=request.review_reason,
         attachments=attachments,
-        triage=triage_service.result_to_read(result, working_group_names=working_group_names)
-        if result
-        else None,
+        triage=triage,
     )
 
 
@@ -627,9 +608,12 @@ def _read_many(
     return [
         _to_read(
             r,
-            results.get(r.current_triage_id) if r.current_triage_id else None,
+            triage=triage_service.result_to_read(
+                results[r.current_triage_id], working_group_names=names
+            )
+            if r.current_triage_id in results
+            else None,
             attachments=files.get(r.id, []),
-            working_group_names=names,
         )
         for r in requests
     ]
