@@ -186,27 +186,6 @@ def _replay(
     return Submission(read=read, replayed=True)
 
 
-def submit(
-    session: Session,
-    intake: Intake,
-    *,
-    classifier: Classifier,
-    catalogue: Catalogue,
-    reference_prefix: str,
-) -> Submission:
-    """Classify and store one request; raises what `submit_many` would report for it."""
-    [outcome] = submit_many(
-        session,
-        [intake],
-        classifier=classifier,
-        catalogue=catalogue,
-        reference_prefix=reference_prefix,
-    )
-    if isinstance(outcome, AppError):
-        raise outcome
-    return outcome
-
-
 def submit_many(
     session: Session,
     intakes: Sequence[Intake],
@@ -272,16 +251,9 @@ def submit_many(
             outcomes[index] = outcome
     session.commit()  # ends the read transaction when every intake was refused or replayed
     for index in later:
-        try:
-            outcomes[index] = submit(
-                session,
-                intakes[index],
-                classifier=classifier,
-                catalogue=catalogue,
-                reference_prefix=reference_prefix,
-            )
-        except AppError as exc:
-            outcomes[index] = exc
+        outcomes[index] = _one_of_many(
+            session, intakes[index], classifier, catalogue, reference_prefix
+        )
     done = [outcome for outcome in outcomes if outcome is not None]
     assert len(done) == len(intakes), "an intake was left without an outcome"
     return done
@@ -380,6 +352,7 @@ def _one_of_many(
     catalogue: Catalogue,
     reference_prefix: str,
 ) -> Submission | AppError:
+    """One intake on its own: after its batch, a repeat or a retry after a lost race."""
     [outcome] = submit_many(
         session,
         [intake],
