@@ -44,7 +44,6 @@ class AssistanceRequest(Base):
         UniqueConstraint("portal_client_id", "idempotency_key"),
         Index("ix_assistance_requests_state_received", "requesting_state", "received_at", "id"),
         Index("ix_assistance_requests_status_received", "status", "received_at"),
-        Index("ix_assistance_requests_received_at", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -65,7 +64,8 @@ class AssistanceRequest(Base):
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(String(20))
     confidence: Mapped[float | None] = mapped_column(Float)
-    primary_area: Mapped[str | None] = mapped_column(String(40), index=True)
+    # Indexed with received_at (the desk's QUEUE_INDEXES), which serves it alone as well.
+    primary_area: Mapped[str | None] = mapped_column(String(40))
     working_group_id: Mapped[str | None] = mapped_column(String(40), index=True)
     current_triage_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
