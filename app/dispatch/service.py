@@ -203,13 +203,19 @@ def publish_due(
         for a in session.execute(
             select(
                 Assignment.id, Assignment.request_id, Assignment.working_group_id, Assignment.status
-            ).where(
+            )
+            .where(
                 # By the whole unique key: a plan cached while the table was small then
                 # still looks each pair up in the index instead of scanning the table.
                 tuple_(Assignment.request_id, Assignment.working_group_id).in_(
                     sorted({(r.request_id, r.working_group_id) for r in rows})
                 )
             )
+            # Locked before publishing: a consumer that claims an entry in the moment between
+            # its XADD and this commit waits for the commit, and then finds the assignment
+            # dispatched. Unlocked, it found it still pending, took the entry for one settled
+            # long ago and acknowledged it undelivered.
+            .with_for_update()
         )
     }
     pairs = [(row, by_key.get((row.request_id, row.working_group_id))) for row in rows]

@@ -2,6 +2,7 @@
 group, claims with a visibility timeout, dead letters, audited idempotent transitions and
 SLA flags."""
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from app.db import make_sessionmaker, utcnow
 from app.dispatch import keys, sla
 from app.dispatch.dispatcher import Dispatcher
 from app.dispatch.models import Assignment
-from app.dispatch.streams import CONSUMER_GROUP, stream_name
+from app.dispatch.streams import CONSUMER_GROUP, Publication, StreamQueue, stream_name
 from app.settings import Settings, get_settings
 from tests.factories import auth, portal_key
 from tests.integration.dispatch_support import (
@@ -165,6 +166,42 @@ def test_acknowledged_entries_are_not_delivered_again(wg: Harness) -> None:
     if wg.queue is not None:
         pending = wg.queue.xpending(stream_name("cj-cft"), CONSUMER_GROUP)
         assert pending["pending"] == 1
+
+
+@pytest.mark.redis
+def test_an_entry_claimed_before_its_dispatch_commits_is_still_delivered(
+    api: TestClient, tuned: Settings, redis_client: "redis.Redis", redis_wg_app: TestClient
+) -> None:
+    """A consumer may claim an entry between the dispatcher's XADD and its commit; the entry
+    must neither be acknowledged unseen nor be lost."""
+    wg = Harness(redis_wg_app, redis_client, tuned)
+    [request_id] = routed_requests(wg.engine, 1, groups=("cj-cft",))
+    key = wg.group_key()
+    early: dict[str, object] = {}
+
+    class ClaimedAtOnce(StreamQueue):
+        def publish(self, items: "list[Publication]") -> list[str]:  # type: ignore[override]
+            entry_ids = super().publish(items)
+            claimer = threading.Thread(target=lambda: early.update(wg.claim(key, "early")))
+            claimer.start()
+            claimer.join(timeout=1.0)  # returns at once if the claim does not wait for us
+            threads.append(claimer)
+            return entry_ids
+
+    threads: list[threading.Thread] = []
+    worker = Dispatcher(wg.settings, engine=wg.engine, redis_client=redis_client)
+    worker.queue = ClaimedAtOnce(redis_client)
+    worker.drain()
+    worker.close()
+    for claimer in threads:
+        claimer.join(timeout=10)
+    [assignment_id] = column(
+        wg.engine, select(Assignment.id).where(Assignment.request_id == request_id)
+    )
+    delivered = [item["id"] for item in early["items"]]  # type: ignore[attr-defined]
+    assert delivered == [str(assignment_id)]
+    pending = redis_client.xpending(stream_name("cj-cft"), CONSUMER_GROUP)
+    assert pending["pending"] == 1
 
 
 def test_entries_delivered_too_often_go_to_the_dead_letters(wg: Harness) -> None:
