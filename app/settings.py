@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # How often a dispatcher asks whether Redis is another server process than last time (a
     # restart, a failover); if so it publishes again the dispatched entries Redis lost.
     dispatch_reconcile_interval: float = Field(default=30.0, gt=0)
+    # Acknowledged stream entries older than this are removed from Redis (the database keeps
+    # the assignment and its history); entries still pending or not yet handed out stay.
+    dispatch_stream_retention: float = Field(default=7 * 86400.0, ge=0)
     # Webhooks: per-attempt timeout, retries with full jitter, parallel POSTs per dispatcher.
     webhook_timeout: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)

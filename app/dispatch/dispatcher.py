@@ -7,6 +7,7 @@ is idempotent, and deliveries are leased. SIGTERM or SIGINT finishes the current
 exits 0.
 """
 
+import contextlib
 import logging
 import os
 import random
@@ -20,7 +21,7 @@ import httpx
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,10 +29,15 @@ from app.db import make_engine, make_sessionmaker
 from app.dispatch import service
 from app.dispatch.streams import WAKE_KEY, StreamQueue
 from app.redis_client import connect as redis_client_for
+from app.routing.models import WorkingGroup
 from app.settings import Settings
 from app.webhooks import sender
 
 log = logging.getLogger(__name__)
+
+
+# How often a dispatcher removes acknowledged stream entries past their retention.
+RETIRE_INTERVAL = 600.0
 
 
 def default_name() -> str:
@@ -87,6 +93,7 @@ class Dispatcher:
         # The Redis server process last reconciled against (its run_id); none yet.
         self._redis_identity: str | None = None
         self._checked_redis_at = -float("inf")
+        self._retired_at = -float("inf")
         self._db_failures = 0
 
     # -- one step -------------------------------------------------------------------------
@@ -142,6 +149,26 @@ class Dispatcher:
             )
         return outcome.republished
 
+    def retire_once(self) -> int:
+        """Remove acknowledged stream entries past their retention; returns how many.
+        Redis errors propagate."""
+        self._retired_at = time.monotonic()
+        if self.queue is None:
+            return 0
+        with self.sessions() as session:
+            groups = list(session.scalars(select(WorkingGroup.id)))
+        before_ms = int((time.time() - self.settings.dispatch_stream_retention) * 1000)
+        retired = sum(self.queue.retire(group, before_ms=before_ms) for group in groups)
+        if retired:
+            log.info("retired %d acknowledged stream entries", retired)
+        return retired
+
+    def _retire_if_due(self) -> None:
+        if time.monotonic() - self._retired_at < RETIRE_INTERVAL:
+            return
+        with contextlib.suppress(redis.RedisError):  # a Redis that is down: next interval
+            self.retire_once()
+
     def _reconcile_if_redis_changed(self) -> None:
         """Reconcile when this dispatcher starts and whenever the Redis it reaches is another
         server process (a restart, or a failover to a replica): only then can entries have
@@ -160,6 +187,7 @@ class Dispatcher:
     def step(self) -> int:
         if time.monotonic() - self._checked_redis_at >= self.settings.dispatch_reconcile_interval:
             self._reconcile_if_redis_changed()
+        self._retire_if_due()
         return self.dispatch_once() + self.deliver_once()
 
     def drain(self, *, timeout: float = 60.0) -> None:

@@ -40,6 +40,19 @@ return acked
 """
 
 
+# Retire one page of acknowledged entries: drop each request's published mark if it still
+# names this entry (a request published again since has a newer one), then trim the stream
+# below the page's end.
+RETIRE_PAGE = """
+for i = 2, #ARGV, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[2], ARGV[i])
+  end
+end
+return redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+"""
+
+
 def stream_name(working_group_id: str) -> str:
     return f"{STREAM_PREFIX}{working_group_id}"
 
@@ -86,6 +99,22 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _field(fields: dict[Any, Any] | None, name: str) -> str:
+    for key, value in (fields or {}).items():
+        if _text(key) == name:
+            return _text(value)
+    return ""
+
+
+def _parse_id(entry_id: str) -> tuple[int, int]:
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
+def _format_id(entry_id: tuple[int, int]) -> str:
+    return f"{entry_id[0]}-{entry_id[1]}"
+
+
 class StreamQueue:
     """The working groups' streams on one Redis client (which raises RedisError when down)."""
 
@@ -93,6 +122,7 @@ class StreamQueue:
         self.client = client
         self._publish = client.register_script(PUBLISH_ONCE)
         self._dead_letter = client.register_script(DEAD_LETTER_ONCE)
+        self._retire_page = client.register_script(RETIRE_PAGE)
         self._groups: set[str] = set()
 
     def publish(self, items: Sequence[Publication]) -> list[str]:
@@ -120,6 +150,61 @@ class StreamQueue:
         """Drop the published marks of these requests, so publishing them adds new entries."""
         if request_ids:
             self.client.hdel(published_key(working_group_id), *request_ids)
+
+    def retire(self, working_group_id: str, *, before_ms: int, page: int = 500) -> int:
+        """Remove the group's acknowledged entries older than `before_ms` (Unix ms), with
+        their published marks; returns how many went.
+
+        Only entries the consumer group has been handed and has acknowledged go: everything
+        from its oldest pending entry, or after the last one it was handed, stays. An
+        acknowledged entry is settled in the database first, so no reconciliation publishes
+        it again. Without this a stream, and its published marks, grow with every request
+        ever dispatched.
+        """
+        stream = stream_name(working_group_id)
+        bound = self._retire_bound(stream, before_ms)
+        if bound is None:
+            return 0
+        retired = 0
+        while True:
+            entries: list[tuple[Any, Any]] = (
+                self.client.xrange(stream, "-", f"({_format_id(bound)}", count=page) or []
+            )
+            if not entries:
+                return retired
+            # Trimmed below the next id after the page's last: exactly this page goes.
+            last = _parse_id(_text(entries[-1][0]))
+            marks = [
+                part
+                for entry_id, fields in entries
+                for part in (_field(fields, "request_id"), _text(entry_id))
+            ]
+            retired += int(
+                self._retire_page(
+                    keys=[stream, published_key(working_group_id)],
+                    args=[_format_id((last[0], last[1] + 1)), *marks],
+                )
+            )
+            if len(entries) < page:
+                return retired
+
+    def _retire_bound(self, stream: str, before_ms: int) -> tuple[int, int] | None:
+        """The id below which every entry of `stream` is acknowledged and older than
+        `before_ms`; None when nothing can go (no stream, or no consumer group yet)."""
+        try:
+            groups = self.client.xinfo_groups(stream)
+        except redis.ResponseError:
+            return None  # no such stream
+        group = next((g for g in groups if _text(g["name"]) == CONSUMER_GROUP), None)
+        if group is None:
+            return None
+        last = _parse_id(_text(group["last-delivered-id"]))
+        bounds = [(before_ms, 0), (last[0], last[1] + 1)]
+        if int(group["pending"]):
+            oldest = self.client.xpending(stream, CONSUMER_GROUP)["min"]
+            if oldest is not None:
+                bounds.append(_parse_id(_text(oldest)))
+        return min(bounds)
 
     def _ensure_group(self, stream: str, *, force: bool = False) -> None:
         if stream in self._groups and not force:

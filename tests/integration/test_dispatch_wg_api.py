@@ -21,7 +21,13 @@ from app.db import make_sessionmaker, utcnow
 from app.dispatch import keys, sla
 from app.dispatch.dispatcher import Dispatcher
 from app.dispatch.models import Assignment
-from app.dispatch.streams import CONSUMER_GROUP, Publication, StreamQueue, stream_name
+from app.dispatch.streams import (
+    CONSUMER_GROUP,
+    Publication,
+    StreamQueue,
+    published_key,
+    stream_name,
+)
 from app.settings import Settings, get_settings
 from tests.factories import auth, portal_key
 from tests.integration.dispatch_support import (
@@ -202,6 +208,52 @@ def test_an_entry_claimed_before_its_dispatch_commits_is_still_delivered(
     assert delivered == [str(assignment_id)]
     pending = redis_client.xpending(stream_name("cj-cft"), CONSUMER_GROUP)
     assert pending["pending"] == 1
+
+
+@pytest.mark.redis
+def test_acknowledged_entries_past_their_retention_leave_the_stream(
+    api: TestClient, tuned: Settings, redis_client: "redis.Redis", redis_wg_app: TestClient
+) -> None:
+    wg = Harness(redis_wg_app, redis_client, tuned)
+    ids = wg.assignments(4)
+    key = wg.group_key()
+    wg.claim(key, "worker-1", count=4)
+    for done in (ids[0], ids[2]):
+        ack = wg.client.post(f"/api/v1/wg/assignments/{done}/acknowledge", headers=key)
+        assert ack.status_code == 200
+    [undelivered] = wg.assignments(1)
+    stream = stream_name("cj-cft")
+    entries = [entry_id.decode() for entry_id, _ in redis_client.xrange(stream)]
+    assert len(entries) == 5
+
+    def retire(retention: float) -> int:
+        settings = wg.settings.model_copy(update={"dispatch_stream_retention": retention})
+        worker = Dispatcher(settings, engine=wg.engine, redis_client=redis_client)
+        try:
+            return worker.retire_once()
+        finally:
+            worker.close()
+
+    assert retire(3600) == 0  # acknowledged, but not yet old enough
+    # The first entry goes; the third, acknowledged too, stays behind the pending second,
+    # and the fourth (pending) and fifth (never handed out) stay.
+    assert retire(0) == 1
+    assert [entry_id.decode() for entry_id, _ in redis_client.xrange(stream)] == entries[1:]
+    marks = {v.decode() for v in redis_client.hgetall(published_key("cj-cft")).values()}
+    assert marks == set(entries[1:])
+    # Nothing retired is published again: the database holds it as acknowledged.
+    worker = Dispatcher(wg.settings, engine=wg.engine, redis_client=redis_client)
+    assert worker.reconcile_once() == 0
+    worker.close()
+    # Once the rest are acknowledged (the fifth after its own claim), they all go.
+    wg.claim(key, "worker-2", count=4)
+    for done in (ids[1], ids[3], undelivered):
+        ack = wg.client.post(f"/api/v1/wg/assignments/{done}/acknowledge", headers=key)
+        assert ack.status_code == 200
+    assert retire(0) == 4
+    assert redis_client.xlen(stream) == 0
+    assert redis_client.hlen(published_key("cj-cft")) == 0
+    assert retire(0) == 0
 
 
 def test_entries_delivered_too_often_go_to_the_dead_letters(wg: Harness) -> None:
