@@ -4,8 +4,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.webhooks.egress import EgressPolicy, parse_networks
 
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 
@@ -50,6 +52,22 @@ class Settings(BaseSettings):
     webhook_backoff_base: float = Field(default=10.0, gt=0)
     webhook_backoff_max: float = Field(default=3600.0, gt=0)
     webhook_concurrency: int = Field(default=8, ge=1)
+    # Webhooks reach public addresses only, and private ones inside these networks
+    # (comma-separated CIDRs, e.g. "10.20.0.0/16"): see app/webhooks/egress.py.
+    webhook_allowed_networks: str = ""
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"not a comma-separated list of networks: {exc}") from exc
+        return value
+
+    @property
+    def webhook_egress(self) -> EgressPolicy:
+        return EgressPolicy(parse_networks(self.webhook_allowed_networks))
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> "Settings":

@@ -167,6 +167,8 @@ def settings(database_url: str, trained_model_dir: Path) -> Settings:
         model_dir=trained_model_dir.parent,
         rate_limit="off",
         log_json=False,
+        # The tests' webhook receivers listen on loopback.
+        webhook_allowed_networks="127.0.0.0/8",
     )
 
 

@@ -20,6 +20,7 @@ from app.errors import InvalidInput, NotFound
 from app.routing import service as routing_service
 from app.routing.models import RoutingRule, WorkingGroup
 from app.webhooks import service as webhooks
+from app.webhooks.egress import EgressPolicy
 from app.webhooks.schemas import GROUP_EVENTS, WebhookCreate, WebhookCreated, WebhookRead
 
 
@@ -126,6 +127,7 @@ def create_webhook(
     events: list[str],
     description: str,
     identity: DeskIdentity,
+    egress: EgressPolicy,
 ) -> Secret:
     owner = _owner(session, group)
     try:
@@ -136,7 +138,7 @@ def create_webhook(
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else "url"
         raise InvalidInput(str(first.get("msg", "invalid webhook")), field=field) from None
-    created: WebhookCreated = webhooks.create(session, body, owner=owner)
+    created: WebhookCreated = webhooks.create(session, body, owner=owner, egress=egress)
     trail.record(
         session,
         identity,

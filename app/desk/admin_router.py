@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app.auth.sessions import DeskIdentity
 from app.db import SessionDep
-from app.deps import CatalogueDep
+from app.deps import CatalogueDep, SettingsDep
 from app.desk import accounts, admin, pages
 from app.desk.deps import DeskAdmin, PostingAdmin
 from app.routing import service as routing_service
@@ -152,6 +152,7 @@ def create_webhook(
     group: str,
     session: SessionDep,
     identity: PostingAdmin,
+    settings: SettingsDep,
     url: Text = "",
     events: TextList = None,
     description: Text = "",
@@ -163,6 +164,7 @@ def create_webhook(
         events=events or [],
         description=description,
         identity=identity,
+        egress=settings.webhook_egress,
     )
     return _secret(request, secret, identity, "/desk/admin/working-groups")
 

@@ -88,6 +88,7 @@ class Dispatcher:
             backoff_max=settings.webhook_backoff_max,
         )
         self.http = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
+        self.egress = settings.webhook_egress
         self._stop = threading.Event()
         self._queue_down_until = 0.0
         # The Redis server process last reconciled against (its run_id); none yet.
@@ -129,7 +130,9 @@ class Dispatcher:
             due = sender.lease_due(session, limit=self.batch_size, policy=self.policy)
         if not due:
             return 0
-        results = sender.send_all(self.http, due, workers=self.settings.webhook_concurrency)
+        results = sender.send_all(
+            self.http, due, workers=self.settings.webhook_concurrency, egress=self.egress
+        )
         with self.sessions() as session:
             sender.record(session, results, policy=self.policy)
         return len(results)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
+from app.deps import SettingsDep
 from app.webhooks import service
 from app.webhooks.deps import WebhookOwnerDep
 from app.webhooks.schemas import (
@@ -21,18 +22,25 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, invalid or revoked key"},
     404: {"description": "no such webhook or delivery for this key"},
-    422: {"description": "invalid input (only http and https URLs are accepted)"},
+    422: {
+        "description": "invalid input (only http and https URLs are accepted, and not to "
+        "private, loopback or reserved addresses outside the allowed networks)"
+    },
 }
 
 
 @router.post("", status_code=201, responses=ERRORS, summary="Register a webhook")
 def create_webhook(
-    body: WebhookCreate, session: SessionDep, owner: WebhookOwnerDep, response: Response
+    body: WebhookCreate,
+    session: SessionDep,
+    owner: WebhookOwnerDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> WebhookCreated:
     """Deliveries are POSTed as JSON with `X-Triage-Event`, `X-Triage-Delivery` (the same id on
     every retry) and `X-Triage-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
     "<t>.<raw body>" keyed with the secret>`. The secret is in this response only."""
-    created = service.create(session, body, owner=owner)
+    created = service.create(session, body, owner=owner, egress=settings.webhook_egress)
     response.headers["Location"] = f"/api/v1/webhooks/{created.id}"
     return created
 

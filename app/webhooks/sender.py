@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.webhooks.egress import DestinationRefused, EgressPolicy
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -111,7 +112,7 @@ def lease_due(session: Session, *, limit: int, policy: Policy) -> list[Outgoing]
     return out
 
 
-def post(client: httpx.Client, item: Outgoing) -> Result:
+def post(client: httpx.Client, item: Outgoing, egress: EgressPolicy) -> Result:
     started_at = utcnow()
     began = time.perf_counter()
     headers = {
@@ -124,21 +125,28 @@ def post(client: httpx.Client, item: Outgoing) -> Result:
     status: int | None = None
     error: str | None = None
     try:
-        response = client.post(item.url, content=item.body, headers=headers)
+        url, host, extensions = egress.pinned(item.url)
+        response = client.post(
+            url, content=item.body, headers={**headers, **host}, extensions=extensions
+        )
         status = response.status_code
         if not 200 <= status < 300:
             error = f"HTTP {status}"
-    except httpx.HTTPError as exc:
+    except DestinationRefused as exc:
+        error = f"refused: {exc}"[:500]
+    except (httpx.HTTPError, OSError) as exc:  # OSError: the name did not resolve
         error = f"{type(exc).__name__}: {exc}"[:500]
     duration = int((time.perf_counter() - began) * 1000)
     return Result(item.delivery_id, item.attempt, started_at, duration, status, error)
 
 
-def send_all(client: httpx.Client, items: Sequence[Outgoing], *, workers: int) -> list[Result]:
+def send_all(
+    client: httpx.Client, items: Sequence[Outgoing], *, workers: int, egress: EgressPolicy
+) -> list[Result]:
     if len(items) <= 1 or workers <= 1:
-        return [post(client, item) for item in items]
+        return [post(client, item, egress) for item in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(lambda item: post(client, item), items))
+        return list(pool.map(lambda item: post(client, item, egress), items))
 
 
 def record(session: Session, results: Sequence[Result], *, policy: Policy) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.db import utcnow
 from app.errors import InvalidInput, NotFound
+from app.webhooks.egress import EgressPolicy
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -88,8 +89,14 @@ def _audit(session: Session, owner: WebhookOwner, action: str, details: dict[str
     )
 
 
-def create(session: Session, body: WebhookCreate, *, owner: WebhookOwner) -> WebhookCreated:
-    """Register a URL for the owner's events; the secret is returned here and never again."""
+def create(
+    session: Session, body: WebhookCreate, *, owner: WebhookOwner, egress: EgressPolicy
+) -> WebhookCreated:
+    """Register a URL for the owner's events; the secret is returned here and never again.
+    A URL naming a refused address is refused now; a name is checked at each send."""
+    refusal = egress.literal_refusal(body.url)
+    if refusal is not None:
+        raise InvalidInput(refusal, field="url")
     events = sorted(set(body.events or owner.events))
     unknown = [e for e in events if e not in owner.events]
     if unknown:

@@ -338,6 +338,7 @@ def dispatcher_env(
             "TRIAGE_DISPATCH_RETRY_BASE": "0.05",
             "TRIAGE_DISPATCH_RETRY_MAX": "0.5",
             "TRIAGE_DISPATCH_DB_BACKOFF_MAX": "1",
+            "TRIAGE_WEBHOOK_ALLOWED_NETWORKS": settings.webhook_allowed_networks,
             **extra,
         }
     )

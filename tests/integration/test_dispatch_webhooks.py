@@ -18,6 +18,7 @@ from app.dispatch import keys, service
 from app.dispatch.dispatcher import Dispatcher
 from app.dispatch.models import Assignment
 from app.settings import Settings
+from app.webhooks.egress import EgressPolicy
 from app.webhooks.models import WebhookDelivery
 from tests.factories import auth, portal_key
 from tests.integration.dispatch_support import (
@@ -295,3 +296,60 @@ def test_deleting_a_webhook_cancels_its_pending_deliveries(
     assert rows(_engine(api), select(WebhookDelivery.status, WebhookDelivery.next_attempt_at)) == [
         ("cancelled", None)
     ]
+
+
+def test_webhooks_to_private_addresses_are_refused_at_registration(
+    settings: Settings, api: TestClient
+) -> None:
+    from app.main import create_app
+
+    closed = settings.model_copy(update={"webhook_allowed_networks": ""})
+    with TestClient(create_app(closed), raise_server_exceptions=False) as strict:
+        headers, _ = _portal(api)
+        for url in ("http://127.0.0.1:9000/hook", "http://169.254.169.254/", "http://localhost/"):
+            response = strict.post("/api/v1/webhooks", json={"url": url}, headers=headers)
+            assert response.status_code == 422, url
+            assert response.json()["detail"][0]["loc"] == ["body", "url"]
+        assert strict.get("/api/v1/webhooks", headers=headers).json()["items"] == []
+
+
+def _pointing_at(receiver: WebhookReceiver, name: str) -> tuple[str, Callable[..., list[str]]]:
+    """The receiver's URL under a made-up host name, and a resolver that maps it there."""
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    return f"http://{name}:{port}/hook", lambda host, _port: ["127.0.0.1"] if host == name else []
+
+
+def test_a_name_that_resolves_to_a_refused_address_gets_nothing(
+    api: TestClient, fast: Settings, receiver: WebhookReceiver
+) -> None:
+    headers, client_id = _portal(api)
+    url, resolve = _pointing_at(receiver, "hooks.portal.example")
+    _subscribe(api, headers, url, ["request.dispatched"])  # a name: accepted
+    routed_requests(_engine(api), 1, portal_client_id=client_id)
+    closed = fast.model_copy(update={"webhook_allowed_networks": ""})
+    worker = Dispatcher(closed, engine=_engine(api))
+    worker.egress = EgressPolicy(closed.webhook_egress.allowed_networks, resolve=resolve)
+    _run_until(worker, lambda: column(_engine(api), select(WebhookDelivery.status)) == ["failed"])
+    worker.close()
+    assert receiver.received == []
+    [delivery] = column(_engine(api), select(WebhookDelivery.id))
+    log = api.get(f"/api/v1/webhooks/deliveries/{delivery}", headers=headers).json()["log"]
+    assert len(log) == fast.webhook_max_attempts
+    refusal = "refused: hooks.portal.example resolves to 127.0.0.1"
+    assert all(a["error"].startswith(refusal) and a["status_code"] is None for a in log)
+
+
+def test_a_delivery_goes_to_the_address_checked_under_its_own_name(
+    api: TestClient, settings: Settings, receiver: WebhookReceiver
+) -> None:
+    headers, client_id = _portal(api)
+    url, resolve = _pointing_at(receiver, "hooks.portal.example")
+    _subscribe(api, headers, url, ["request.dispatched"])
+    routed_requests(_engine(api), 1, portal_client_id=client_id)
+    worker = Dispatcher(settings, engine=_engine(api))  # loopback allowed in the tests
+    # The name exists only for this resolver: the POST reaches the receiver because it is
+    # sent to the address that was checked, with the name in the Host header.
+    worker.egress = EgressPolicy(settings.webhook_egress.allowed_networks, resolve=resolve)
+    _run_until(worker, lambda: len(receiver.received) == 1)
+    worker.close()
+    assert receiver.received[0].headers["Host"] == url.split("/")[2]
