@@ -1,6 +1,7 @@
 """Prometheus metrics: HTTP traffic and its access log, triage decisions, gauges read at scrape
 time, the dispatcher's counters, and the multiprocess directory of `triage serve --workers N`."""
 
+import hmac
 import logging
 import os
 import shutil
@@ -22,6 +23,8 @@ from prometheus_client import (
     multiprocess,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import Unauthenticated
 
 HTTP_REQUESTS = Counter(
     "triage_http_requests_total",
@@ -141,6 +144,12 @@ router = APIRouter(tags=["health"])
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
+    token: str | None = request.app.state.settings.metrics_token
+    if token is not None and not _bearer_matches(request, token):
+        raise Unauthenticated(
+            "metrics need the scrape token (TRIAGE_METRICS_TOKEN) as a bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     sources: list[tuple[Gauge, GaugeSource]] = request.app.state.metric_sources
     for gauge, source in sources:
         try:
@@ -151,6 +160,11 @@ def metrics(request: Request) -> Response:
         for labels, value in values.items():
             gauge.labels(*labels).set(value)
     return Response(generate_latest(collecting_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def _bearer_matches(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
 def collecting_registry() -> CollectorRegistry:

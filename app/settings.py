@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     https: bool = False
     log_level: str = "INFO"
     log_json: bool = True
+    # When set, GET /metrics asks for `Authorization: Bearer <token>` (Prometheus:
+    # `authorization: {credentials_file: ...}`); unset, it answers anyone who reaches it.
+    metrics_token: str | None = Field(default=None, min_length=16)
     max_json_bytes: int = Field(default=256 * 1024, ge=1024)
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_attachments: int = Field(default=5, ge=0)
@@ -55,6 +58,11 @@ class Settings(BaseSettings):
     # Webhooks reach public addresses only, and private ones inside these networks
     # (comma-separated CIDRs, e.g. "10.20.0.0/16"): see app/webhooks/egress.py.
     webhook_allowed_networks: str = ""
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("webhook_allowed_networks")
     @classmethod

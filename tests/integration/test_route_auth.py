@@ -65,3 +65,21 @@ def test_route_refuses_anonymous_calls(api: TestClient, method: str, path: str) 
         assert response.headers["location"].startswith("/desk/login")
     else:
         assert response.status_code in {401, 403}, (method, path, response.status_code)
+
+
+def test_metrics_ask_for_the_scrape_token_once_one_is_set(settings: Settings) -> None:
+    token = "scrape-token-0123456789abcdef"
+    guarded = settings.model_copy(update={"metrics_token": token})
+    with TestClient(create_app(guarded), raise_server_exceptions=False) as client:
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong-token-0123456789"},
+            {"Authorization": token},
+        ):
+            refused = client.get("/metrics", headers=headers)
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == "Bearer"
+            assert "triage_" not in refused.text
+        scraped = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert scraped.status_code == 200
+        assert "triage_http_requests_total" in scraped.text
