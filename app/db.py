@@ -178,8 +178,12 @@ def insert_all(session: Session, objects: Sequence[Base | NewRow]) -> None:
     session.execute(_recordset_insert(tuple(batches)), params)
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
-    """Build an engine; SQLite gets foreign keys, WAL and write-serialising transactions."""
+def make_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, read_only: bool = False
+) -> Engine:
+    """Build an engine; SQLite gets foreign keys, WAL and write-serialising transactions.
+    `read_only` (PostgreSQL) makes every transaction read-only: a replica's engine refuses to
+    write even when it is given the primary."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -202,6 +206,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         # dead fails its request with a 503 and the pool replaces every older connection.
         pool_size=pool_size,
         max_overflow=pool_size,
+        connect_args={"options": "-c default_transaction_read_only=on"} if read_only else {},
     )
 
 

@@ -62,6 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        replica = (
+            make_engine(settings.dashboard_database_url, pool_size=2, read_only=True)
+            if settings.dashboard_database_url
+            else None
+        )
+        app.state.dashboard_sessions = make_sessionmaker(replica) if replica else None
         app.state.catalogue = get_catalogue()
         app.state.redis = (
             redis_client.connect(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
@@ -98,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.redis is not None:
                 app.state.redis.close()
             engine.dispose()
+            if replica is not None:
+                replica.dispose()
 
     app = FastAPI(
         title="Counter-terrorism technical assistance triage",

@@ -47,6 +47,12 @@ CLASSIFICATION_SECONDS = Histogram(
     "Time to classify one request",
     buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
+DASHBOARD_READS = Counter(
+    "triage_dashboard_reads_total",
+    "Dashboard reads by where their figures came from: replica, or primary (no replica "
+    "configured, or it lagged)",
+    ["source"],
+)
 # Gauges derived from the database or Redis at scrape time. With several worker processes the
 # one answering the scrape sets them just before it collects: "mostrecent" reports that value
 # once, without a pid label, whichever workers have died or been replaced since.

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/triage.db"
     redis_url: str | None = None
+    # A PostgreSQL replica of the database for the dashboards' reads (app/dashboards/replica.py).
+    dashboard_database_url: str | None = None
     secret_key: str = DEV_SECRET_KEY
     model_dir: Path = Path("var/models")
     rate_limit: str = "600/minute"
@@ -58,6 +60,15 @@ class Settings(BaseSettings):
     # Webhooks reach public addresses only, and private ones inside these networks
     # (comma-separated CIDRs, e.g. "10.20.0.0/16"): see app/webhooks/egress.py.
     webhook_allowed_networks: str = ""
+
+    @field_validator("dashboard_database_url", mode="before")
+    @classmethod
+    def _replica_on_postgresql(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and not value.startswith("postgresql"):
+            raise ValueError("the dashboards' replica must be a PostgreSQL URL")
+        return value
 
     @field_validator("metrics_token", mode="before")
     @classmethod

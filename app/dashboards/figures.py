@@ -70,9 +70,12 @@ def collect(
     end: datetime,
     catalogue: Catalogue,
     by_state_status: bool = False,
+    sync: bool = True,
 ) -> RequestFigures:
-    """Sync the facts of [start, end) and read them back grouped (flushes, never commits)."""
-    facts.sync(session, start=start, end=end, catalogue=catalogue)
+    """Sync the facts of [start, end) and read them back grouped (flushes, never commits);
+    with `sync` false, read them as they are (on a replica, synced on the primary)."""
+    if sync:
+        facts.sync(session, start=start, end=end, catalogue=catalogue)
     where = facts.in_period(start, end)
     out = RequestFigures()
     bin_ = _bin().label("bin")

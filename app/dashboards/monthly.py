@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.catalogue.loader import LANGUAGES, Catalogue
+from app.dashboards import facts, snapshots
 from app.dashboards import figures as request_figures
-from app.dashboards import snapshots
 from app.dashboards.periods import Month
 from app.dashboards.schemas import (
     AreaCount,
@@ -146,9 +146,13 @@ def _trend(
     events: EventFigures,
     rows: list[WorkingGroupRow],
     now: datetime,
+    *,
+    store: bool,
 ) -> Trend:
     months = month.trailing(TREND_MONTHS)
-    per_month = snapshots.assigned_per_month(session, months, now=now, known={month.label: events})
+    per_month = snapshots.assigned_per_month(
+        session, months, now=now, known={month.label: events}, store=store
+    )
     return Trend(
         months=[m.label for m in months],
         working_groups=[
@@ -162,13 +166,24 @@ def _trend(
     )
 
 
+def prepare(session: Session, *, month: Month, catalogue: Catalogue, now: datetime) -> None:
+    """What `monthly_stats` writes, alone: the month's facts, and the snapshots of the month
+    and of the closed months of its trend (flushes, never commits)."""
+    facts.sync(session, start=month.start, end=month.end, catalogue=catalogue)
+    closed = [m for m in month.trailing(TREND_MONTHS) if snapshots.is_closed(m, now)]
+    snapshots.event_figures(session, sorted({month, *closed}), now=now)
+
+
 def monthly_stats(
-    session: Session, *, month: Month, catalogue: Catalogue, now: datetime
+    session: Session, *, month: Month, catalogue: Catalogue, now: datetime, writable: bool = True
 ) -> MonthlyStats:
     """Every figure of one month, as known at `now`. Brings the month's facts and snapshots
-    up to date and commits that once; the figures themselves are only read."""
-    found = request_figures.collect(session, start=month.start, end=month.end, catalogue=catalogue)
-    (events,) = snapshots.event_figures(session, [month], now=now)
+    up to date and commits that once; the figures themselves are only read. Not `writable`
+    (a replica), it reads what `prepare` left on the primary and writes nothing."""
+    found = request_figures.collect(
+        session, start=month.start, end=month.end, catalogue=catalogue, sync=writable
+    )
+    (events,) = snapshots.event_figures(session, [month], now=now, store=writable)
     by_decision = found.by_decision()
     received = found.received
     rows = _groups(session, catalogue, found, events)
@@ -188,8 +203,9 @@ def monthly_stats(
     area_totals = found.area_totals(len(catalogue.areas))
     paragraph_totals = found.paragraph_totals()
     share = rate(by_decision.get("auto_routed", 0), received)
-    trend = _trend(session, month, events, rows, now)
-    session.commit()
+    trend = _trend(session, month, events, rows, now, store=writable)
+    if writable:
+        session.commit()
     return MonthlyStats(
         month=month.label,
         start=month.start,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.catalogue.loader import Catalogue
+from app.dashboards import facts
 from app.dashboards import figures as request_figures
 from app.dashboards.monthly import UNKNOWN_REGION
 from app.dashboards.periods import DateRange
@@ -43,8 +44,18 @@ def _row(key: str, name: str, by_status: Counter[str]) -> OutcomeRow:
     return OutcomeRow(key=key, name=name, received=sum(by_status.values()), outcomes=outcomes)
 
 
+def prepare(session: Session, *, period: DateRange, catalogue: Catalogue) -> None:
+    """What `implementation_report` writes, alone: the period's facts (flushes)."""
+    facts.sync(session, start=period.start, end=period.end, catalogue=catalogue)
+
+
 def implementation_report(
-    session: Session, *, period: DateRange, catalogue: Catalogue, now: datetime
+    session: Session,
+    *,
+    period: DateRange,
+    catalogue: Catalogue,
+    now: datetime,
+    writable: bool = True,
 ) -> ImplementationReport:
     """Requests received from `period.first` to `period.last` (UTC days, both included).
 
@@ -52,9 +63,15 @@ def implementation_report(
     in exactly one region. Brings the period's facts up to date and commits that once.
     """
     found = request_figures.collect(
-        session, start=period.start, end=period.end, catalogue=catalogue, by_state_status=True
+        session,
+        start=period.start,
+        end=period.end,
+        catalogue=catalogue,
+        by_state_status=True,
+        sync=writable,
     )
-    session.commit()
+    if writable:
+        session.commit()
     paragraph_rows = []
     for paragraph in catalogue.paragraphs:
         by_status = Counter(

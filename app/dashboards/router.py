@@ -2,8 +2,9 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
 
 from app import web
 from app.auth.deps import CurrentUser
@@ -14,6 +15,15 @@ from app.db import SessionDep
 from app.deps import CatalogueDep
 
 router = APIRouter()
+
+
+def _replica(request: Request) -> "sessionmaker[Session] | None":
+    """Sessions on the dashboards' read replica, when one is configured."""
+    sessions: sessionmaker[Session] | None = request.app.state.dashboard_sessions
+    return sessions
+
+
+ReplicaDep = Annotated["sessionmaker[Session] | None", Depends(_replica)]
 Output = Literal["json", "csv", "xlsx"]
 MonthQuery = Annotated[
     str | None, Query(description="calendar month in UTC, YYYY-MM (default: the current one)")
@@ -74,12 +84,13 @@ def monthly_data(
     session: SessionDep,
     identity: CurrentUser,
     catalogue: CatalogueDep,
+    replica: ReplicaDep,
     month: MonthQuery = None,
     output: FormatQuery = "json",
 ) -> MonthlyStats | Response:
     """Requests received, triage, reviews, backlog, times, SLA breaches, breakdowns and the
     twelve-month trend of one UTC month. Signed-in desk users only (session cookie)."""
-    stats = service.monthly_stats(session, month=month, catalogue=catalogue)
+    stats = service.monthly_stats(session, month=month, catalogue=catalogue, replica=replica)
     if output == "json":
         return stats
     return _download(service.export_monthly(stats, output))
@@ -96,13 +107,16 @@ def implementation_data(
     session: SessionDep,
     identity: CurrentUser,
     catalogue: CatalogueDep,
+    replica: ReplicaDep,
     first: FromQuery = None,
     last: ToQuery = None,
     output: FormatQuery = "json",
 ) -> ImplementationReport | Response:
     """Requests received between two UTC days and where they stand now, per operative
     paragraph and per region."""
-    found = service.implementation_report(session, first=first, last=last, catalogue=catalogue)
+    found = service.implementation_report(
+        session, first=first, last=last, catalogue=catalogue, replica=replica
+    )
     if output == "json":
         return found
     return _download(service.export_report(found, output))
@@ -119,9 +133,10 @@ def monthly_page(
     session: SessionDep,
     identity: CurrentUser,
     catalogue: CatalogueDep,
+    replica: ReplicaDep,
     month: str | None = None,
 ) -> HTMLResponse:
-    stats = service.monthly_stats(session, month=month, catalogue=catalogue)
+    stats = service.monthly_stats(session, month=month, catalogue=catalogue, replica=replica)
     return _page(
         request,
         "dashboards/monthly.html",
@@ -141,10 +156,13 @@ def implementation_page(
     session: SessionDep,
     identity: CurrentUser,
     catalogue: CatalogueDep,
+    replica: ReplicaDep,
     first: FromQuery = None,
     last: ToQuery = None,
 ) -> HTMLResponse:
-    found = service.implementation_report(session, first=first, last=last, catalogue=catalogue)
+    found = service.implementation_report(
+        session, first=first, last=last, catalogue=catalogue, replica=replica
+    )
     return _page(
         request,
         "dashboards/implementation.html",

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.catalogue.loader import Catalogue
 from app.dashboards import exports, facts, monthly, report, snapshots, tables
 from app.dashboards.periods import DateRange, Month
+from app.dashboards.replica import reading
 from app.dashboards.schemas import ImplementationReport, MonthlyStats
 from app.db import utcnow
 from app.intake.models import AssistanceRequest
@@ -24,13 +25,25 @@ class Export:
 
 
 def monthly_stats(
-    session: Session, *, month: str | None, catalogue: Catalogue, now: datetime | None = None
+    session: Session,
+    *,
+    month: str | None,
+    catalogue: Catalogue,
+    now: datetime | None = None,
+    replica: "sessionmaker[Session] | None" = None,
 ) -> MonthlyStats:
-    """Raises InvalidPeriod (422) for a month not written YYYY-MM."""
+    """Raises InvalidPeriod (422) for a month not written YYYY-MM. With a `replica`, the
+    figures are read there (see app/dashboards/replica.py)."""
     moment = now or utcnow()
-    return monthly.monthly_stats(
-        session, month=Month.parse(month, now=moment), catalogue=catalogue, now=moment
-    )
+    chosen = Month.parse(month, now=moment)
+
+    def prepare(primary: Session) -> None:
+        monthly.prepare(primary, month=chosen, catalogue=catalogue, now=moment)
+
+    with reading(session, replica, prepare) as (source, writable):
+        return monthly.monthly_stats(
+            source, month=chosen, catalogue=catalogue, now=moment, writable=writable
+        )
 
 
 def implementation_report(
@@ -40,11 +53,20 @@ def implementation_report(
     last: str | None,
     catalogue: Catalogue,
     now: datetime | None = None,
+    replica: "sessionmaker[Session] | None" = None,
 ) -> ImplementationReport:
-    """Raises InvalidPeriod (422) for dates not written YYYY-MM-DD or in the wrong order."""
+    """Raises InvalidPeriod (422) for dates not written YYYY-MM-DD or in the wrong order.
+    With a `replica`, the figures are read there (see app/dashboards/replica.py)."""
     moment = now or utcnow()
     period = DateRange.parse(first, last, now=moment)
-    return report.implementation_report(session, period=period, catalogue=catalogue, now=moment)
+
+    def prepare(primary: Session) -> None:
+        report.prepare(primary, period=period, catalogue=catalogue)
+
+    with reading(session, replica, prepare) as (source, writable):
+        return report.implementation_report(
+            source, period=period, catalogue=catalogue, now=moment, writable=writable
+        )
 
 
 def _about(kind: str, period: str, generated_at: datetime) -> list[tuple[str, str]]:

@@ -74,8 +74,11 @@ def _stored(session: Session, months: list[Month], now: datetime) -> dict[str, E
     }
 
 
-def event_figures(session: Session, months: list[Month], *, now: datetime) -> list[EventFigures]:
-    """The event figures of each month, oldest first; flushes new snapshots, never commits."""
+def event_figures(
+    session: Session, months: list[Month], *, now: datetime, store: bool = True
+) -> list[EventFigures]:
+    """The event figures of each month, oldest first; flushes new snapshots, never commits.
+    With `store` false a missing snapshot is computed and not kept (a read-only session)."""
     stored = _stored(session, months, now)
     out = []
     for month in months:
@@ -84,7 +87,8 @@ def event_figures(session: Session, months: list[Month], *, now: datetime) -> li
         if until == month.end:
             if figures is None:
                 figures = events.compute(session, start=month.start, end=month.end, now=now)
-                _store(session, month, until, figures, now)
+                if store:
+                    _store(session, month, until, figures, now)
             out.append(figures)
             continue
         if until == month.start:
@@ -92,25 +96,36 @@ def event_figures(session: Session, months: list[Month], *, now: datetime) -> li
             continue
         if figures is None:
             figures = events.counts(session, start=month.start, end=until, now=now)
-            _store(session, month, until, figures, now)
+            if store:
+                _store(session, month, until, figures, now)
         live = events.counts(session, start=until, end=month.end, now=now)
         whole = events.merge(figures, live)
         events.add_spreads(session, whole, start=month.start, end=month.end)
         whole.backlog_at_end = events.backlog(session, at=month.end, now=now)
         out.append(whole)
-    session.flush()
+    if store:
+        session.flush()
     return out
 
 
 def assigned_per_month(
-    session: Session, months: list[Month], *, now: datetime, known: dict[str, EventFigures]
+    session: Session,
+    months: list[Month],
+    *,
+    now: datetime,
+    known: dict[str, EventFigures],
+    store: bool = True,
 ) -> dict[str, dict[str, int]]:
     """Assignments created per month and working group: from `known` figures, then stored
     snapshots of closed months, then one grouped query for the open months left."""
     figures = dict(known)
     closed = [m for m in months if is_closed(m, now) and m.label not in figures]
     figures.update(
-        zip([m.label for m in closed], event_figures(session, closed, now=now), strict=True)
+        zip(
+            [m.label for m in closed],
+            event_figures(session, closed, now=now, store=store),
+            strict=True,
+        )
     )
     out = {
         label: {g: e.assigned for g, e in f.groups.items() if e.assigned}

@@ -38,3 +38,15 @@ def test_production_accepts_real_services() -> None:
         secret_key="s" * 40,
     )
     assert settings.secret_key != DEV_SECRET_KEY
+
+
+def test_the_dashboards_replica_must_be_postgresql() -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        Settings(dashboard_database_url="sqlite:///var/replica.db")
+    assert Settings(dashboard_database_url="").dashboard_database_url is None
+
+
+def test_the_metrics_token_is_long_or_unset() -> None:
+    assert Settings(metrics_token="").metrics_token is None
+    with pytest.raises(ValueError, match="16"):
+        Settings(metrics_token="short")
