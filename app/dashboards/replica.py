@@ -4,8 +4,8 @@ A dashboard read also writes: it brings the period's facts up to date and stores
 snapshots of closed months. With a replica those writes are made on the primary and committed
 first; once the replica has replayed that commit, the figures are read there, in read-only
 transactions, and the primary only answers the bookkeeping. A replica that has not caught up
-within `MAX_WAIT` is passed over for the primary: a lagging replica never makes figures
-stale, it only stops taking the load.
+within `MAX_WAIT`, or cannot be reached, is passed over for the primary: a lagging replica
+never makes figures stale, it only stops taking the load.
 """
 
 import logging
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.metrics import DASHBOARD_READS
@@ -64,10 +65,17 @@ def reading(
     primary.commit()
     position = wal_position(primary)
     with replica() as session:
-        if caught_up(session, position, timeout=MAX_WAIT):
+        try:
+            current = caught_up(session, position, timeout=MAX_WAIT)
+        except SQLAlchemyError as exc:
+            log.warning("dashboard replica unavailable (%s); read the primary", type(exc).__name__)
+            current = False
+        else:
+            if not current:
+                log.warning("dashboard replica over %.0f s behind; read the primary", MAX_WAIT)
+        if current:
             DASHBOARD_READS.labels("replica").inc()
             yield session, False
             return
-    log.warning("dashboard replica more than %.0f s behind the primary; read the primary", MAX_WAIT)
     DASHBOARD_READS.labels("primary").inc()
     yield primary, True

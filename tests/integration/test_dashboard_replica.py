@@ -149,3 +149,31 @@ def test_the_dashboards_serve_from_the_configured_replica(
         assert response.json()["received"] == 6
         assert client.get("/dashboards/implementation?from=2026-03-01&to=2026-03-31").is_success
         assert _reads("replica") == before + 2
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ready"
+        assert ready["checks"]["dashboard_replica"] == {
+            "ok": True,
+            "required": False,
+            "replay_age_seconds": None,  # not a standby: nothing to replay
+        }
+
+
+def test_an_unreachable_replica_leaves_the_dashboards_on_the_primary(
+    seeded: Session, settings: Settings
+) -> None:
+    from app.main import create_app
+
+    user(seeded, username="manager", role="officer")
+    gone = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"
+    with TestClient(
+        create_app(settings.model_copy(update={"dashboard_database_url": gone}))
+    ) as client:
+        sign_in(client, "manager")
+        before = _reads("primary")
+        response = client.get("/api/v1/stats/monthly?month=2026-03")
+        assert response.status_code == 200, response.text
+        assert response.json()["received"] == 6
+        assert _reads("primary") == before + 1
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["dashboard_replica"]["ok"] is False
