@@ -16,8 +16,10 @@ from itertools import zip_longest
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth.models import User
 from app.catalogue.loader import get_catalogue
 from app.desk.models import Review
 from app.dispatch.models import Assignment
@@ -587,6 +589,19 @@ def test_page_shows_the_hand_computed_figures(desk: TestClient) -> None:
     }
     assert {k: shown.get(k) for k in expected} == expected
     assert response.text.count("<svg") >= 7
+
+
+def test_the_pages_speak_the_officers_language(desk: TestClient, session: Session) -> None:
+    manager = session.scalars(select(User).where(User.username == "manager")).one()
+    manager.locale = "fr"
+    session.commit()
+    monthly = desk.get("/dashboards/monthly?month=2026-03").text
+    for text in ("Charge de travail mensuelle", "Par domaine thématique", "Délais dépassés"):
+        assert text in monthly
+    assert "Monthly workload" not in monthly
+    report = desk.get("/dashboards/implementation?from=2026-01-01&to=2026-03-31").text
+    assert "Rapport sur la mise en œuvre" in report
+    assert "Par paragraphe du dispositif" in report
 
 
 def test_a_correction_after_the_month_shows_up(desk: TestClient, session: Session) -> None:

@@ -1,4 +1,5 @@
-"""The French catalogue covers every message of the desk's pages, with the same placeholders."""
+"""The French catalogue covers every message of the desk's and the dashboards' pages, with the
+same placeholders."""
 
 import re
 
@@ -9,11 +10,12 @@ from app import web
 
 TEMPLATES = web.TEMPLATES
 CATALOGUE = web.TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
-# The desk's own pages and the shared layout they extend.
+# The desk's own pages, the dashboards and the shared layout they extend.
 SOURCES = [
     TEMPLATES / "base.html",
     TEMPLATES / "error.html",
     *sorted((TEMPLATES / "desk").rglob("*.html")),
+    *sorted((TEMPLATES / "dashboards").rglob("*.html")),
 ]
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
