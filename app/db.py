@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from anyio import CancelScope
@@ -16,15 +16,21 @@ from sqlalchemy import (
     DateTime,
     Engine,
     MetaData,
+    Select,
     Table,
+    and_,
+    bindparam,
     create_engine,
     event,
+    func,
     insert,
     inspect,
     text,
+    tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
@@ -176,6 +182,38 @@ def insert_all(session: Session, objects: Sequence[Base | NewRow]) -> None:
         for i, rows in enumerate(batches.values())
     }
     session.execute(_recordset_insert(tuple(batches)), params)
+
+
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
+
+
+def by_pairs(
+    statement: SelectT,
+    first: InstrumentedAttribute[Any],
+    second: InstrumentedAttribute[Any],
+    pairs: Sequence[tuple[Any, Any]],
+    *,
+    dialect: str,
+) -> SelectT:
+    """`statement` narrowed to the rows whose (first, second) is one of `pairs`.
+
+    On PostgreSQL the pairs are joined as two unnested arrays: the statement reads the same
+    for any number of pairs, and its plan looks each pair up in the index on both columns. A
+    row-value IN list was a new statement for every batch size, and under load its plans
+    scanned: 4–6 ms a lookup on tables of a few thousand rows, growing with them. SQLite keeps
+    the IN list, which it answers from the index.
+    """
+    if dialect != "postgresql":
+        return statement.where(tuple_(first, second).in_(pairs))
+    wanted = (
+        func.unnest(
+            bindparam(None, [a for a, _ in pairs], type_=ARRAY(first.type)),
+            bindparam(None, [b for _, b in pairs], type_=ARRAY(second.type)),
+        )
+        .table_valued("first", "second")
+        .render_derived(name="wanted")
+    )
+    return statement.join(wanted, and_(first == wanted.c.first, second == wanted.c.second))
 
 
 def make_engine(

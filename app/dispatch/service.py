@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 
 import redis
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.db import NewRow, insert_all, new_id, new_row, table_of, utcnow
+from app.db import NewRow, by_pairs, insert_all, new_id, new_row, table_of, utcnow
 from app.dispatch import progress
 from app.dispatch.models import Assignment, AssignmentStatus, OutboxEntry
 from app.dispatch.progress import aggregate_status as aggregate_status  # used by app.demo
@@ -201,21 +201,24 @@ def publish_due(
     by_key = {
         (a.request_id, a.working_group_id): a
         for a in session.execute(
-            select(
-                Assignment.id, Assignment.request_id, Assignment.working_group_id, Assignment.status
-            )
-            .where(
-                # By the whole unique key: a plan cached while the table was small then
-                # still looks each pair up in the index instead of scanning the table.
-                tuple_(Assignment.request_id, Assignment.working_group_id).in_(
-                    sorted({(r.request_id, r.working_group_id) for r in rows})
-                )
+            # By the whole unique key, each pair looked up in its index.
+            by_pairs(
+                select(
+                    Assignment.id,
+                    Assignment.request_id,
+                    Assignment.working_group_id,
+                    Assignment.status,
+                ),
+                Assignment.request_id,
+                Assignment.working_group_id,
+                sorted({(r.request_id, r.working_group_id) for r in rows}),
+                dialect=session.get_bind().dialect.name,
             )
             # Locked before publishing: a consumer that claims an entry in the moment between
             # its XADD and this commit waits for the commit, and then finds the assignment
             # dispatched. Unlocked, it found it still pending, took the entry for one settled
             # long ago and acknowledged it undelivered.
-            .with_for_update()
+            .with_for_update(of=Assignment)
         )
     }
     pairs = [(row, by_key.get((row.request_id, row.working_group_id))) for row in rows]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import and_, or_, select, text, tuple_, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from app import metrics
 from app.audit import service as audit
 from app.auth.models import PortalClient
 from app.catalogue.loader import Catalogue
-from app.db import NewRow, insert_all, new_id, new_row, utcnow
+from app.db import NewRow, by_pairs, insert_all, new_id, new_row, utcnow
 from app.dispatch import service as dispatch_service
 from app.errors import AppError, Conflict, NotFound, Unauthenticated
 from app.intake.attachments import ExtractedAttachment
@@ -158,15 +158,16 @@ def _existing(
     """The stored requests carrying these (portal, Idempotency-Key) pairs."""
     if not keys:
         return {}
-    # Pairs, not two lists: each pair is an equality on the whole unique key, so every plan
-    # (a cached generic one too) looks each up in the index. With `portal IN (..) AND key
-    # IN (..)` a generic plan made while the table was small scanned all of a portal's
-    # requests, and submissions slowed down as the table grew.
+    # Pairs, not two lists: each pair is an equality on the whole unique key. With `portal IN
+    # (..) AND key IN (..)` a generic plan made while the table was small scanned all of a
+    # portal's requests, and submissions slowed down as the table grew.
     rows = session.scalars(
-        select(AssistanceRequest).where(
-            tuple_(AssistanceRequest.portal_client_id, AssistanceRequest.idempotency_key).in_(
-                sorted(keys)
-            )
+        by_pairs(
+            select(AssistanceRequest),
+            AssistanceRequest.portal_client_id,
+            AssistanceRequest.idempotency_key,
+            sorted(keys),
+            dialect=session.get_bind().dialect.name,
         )
     )
     return {
