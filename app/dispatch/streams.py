@@ -155,8 +155,9 @@ class StreamQueue:
         """Remove the group's acknowledged entries older than `before_ms` (Unix ms), with
         their published marks; returns how many went.
 
-        Only entries the consumer group has been handed and has acknowledged go: everything
-        from its oldest pending entry, or after the last one it was handed, stays. An
+        Only entries every consumer group has been handed and has acknowledged go:
+        everything from a group's oldest pending entry, or after the last one it was handed,
+        stays (so a group another system left behind holds the stream until it is removed). An
         acknowledged entry is settled in the database first, so no reconciliation publishes
         it again. Without this a stream, and its published marks, grow with every request
         ever dispatched.
@@ -189,21 +190,23 @@ class StreamQueue:
                 return retired
 
     def _retire_bound(self, stream: str, before_ms: int) -> tuple[int, int] | None:
-        """The id below which every entry of `stream` is acknowledged and older than
-        `before_ms`; None when nothing can go (no stream, or no consumer group yet)."""
+        """The id below which every entry of `stream` is older than `before_ms` and
+        acknowledged by every consumer group reading it (ours, and any other system's);
+        None when nothing can go (no stream, or no group yet)."""
         try:
             groups = self.client.xinfo_groups(stream)
         except redis.ResponseError:
             return None  # no such stream
-        group = next((g for g in groups if _text(g["name"]) == CONSUMER_GROUP), None)
-        if group is None:
+        if not any(_text(g["name"]) == CONSUMER_GROUP for g in groups):
             return None
-        last = _parse_id(_text(group["last-delivered-id"]))
-        bounds = [(before_ms, 0), (last[0], last[1] + 1)]
-        if int(group["pending"]):
-            oldest = self.client.xpending(stream, CONSUMER_GROUP)["min"]
-            if oldest is not None:
-                bounds.append(_parse_id(_text(oldest)))
+        bounds = [(before_ms, 0)]
+        for group in groups:
+            last = _parse_id(_text(group["last-delivered-id"]))
+            bounds.append((last[0], last[1] + 1))
+            if int(group["pending"]):
+                oldest = self.client.xpending(stream, _text(group["name"]))["min"]
+                if oldest is not None:
+                    bounds.append(_parse_id(_text(oldest)))
         return min(bounds)
 
     def _ensure_group(self, stream: str, *, force: bool = False) -> None:

@@ -235,6 +235,10 @@ def test_acknowledged_entries_past_their_retention_leave_the_stream(
             worker.close()
 
     assert retire(3600) == 0  # acknowledged, but not yet old enough
+    # Another system's group that has read nothing yet holds every entry.
+    redis_client.xgroup_create(stream, "archive", id="0")
+    assert retire(0) == 0
+    redis_client.xgroup_destroy(stream, "archive")
     # The first entry goes; the third, acknowledged too, stays behind the pending second,
     # and the fourth (pending) and fifth (never handed out) stay.
     assert retire(0) == 1
