@@ -1,4 +1,5 @@
-"""Dependencies that hand out what lifespan built: catalogue, classifier, settings.
+"""Dependencies that hand out what lifespan built: catalogue, classifier, settings, the
+dashboards' replica.
 
 They are coroutines so that FastAPI runs them on the event loop instead of handing each to a
 worker thread; none of them blocks (the classifier's periodic registry check goes to a
@@ -8,6 +9,7 @@ thread when it is due).
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from app.catalogue.loader import Catalogue
@@ -33,6 +35,13 @@ async def get_classifier(request: Request) -> Classifier:
     return provider.get()
 
 
+async def get_dashboard_replica(request: Request) -> "sessionmaker[Session] | None":
+    """Sessions on the dashboards' read replica, when one is configured."""
+    sessions: sessionmaker[Session] | None = request.app.state.dashboard_sessions
+    return sessions
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
+DashboardReplicaDep = Annotated["sessionmaker[Session] | None", Depends(get_dashboard_replica)]

@@ -9,9 +9,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -148,10 +150,19 @@ class MetricsMiddleware:
 router = APIRouter(tags=["health"])
 
 
+_scrape_token = HTTPBearer(auto_error=False)
+
+
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_scrape_token)],
+) -> Response:
     token: str | None = request.app.state.settings.metrics_token
-    if token is not None and not _bearer_matches(request, token):
+    if token is not None and not (
+        credentials is not None
+        and hmac.compare_digest(credentials.credentials.encode(), token.encode())
+    ):
         raise Unauthenticated(
             "metrics need the scrape token (TRIAGE_METRICS_TOKEN) as a bearer token",
             headers={"WWW-Authenticate": "Bearer"},
@@ -166,11 +177,6 @@ def metrics(request: Request) -> Response:
         for labels, value in values.items():
             gauge.labels(*labels).set(value)
     return Response(generate_latest(collecting_registry()), media_type=CONTENT_TYPE_LATEST)
-
-
-def _bearer_matches(request: Request, token: str) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
 def collecting_registry() -> CollectorRegistry:

@@ -2,9 +2,8 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session, sessionmaker
 
 from app import web
 from app.auth.deps import CurrentUser
@@ -12,18 +11,10 @@ from app.auth.sessions import DeskIdentity
 from app.dashboards import pages, service
 from app.dashboards.schemas import ImplementationReport, MonthlyStats
 from app.db import SessionDep
-from app.deps import CatalogueDep
+from app.deps import CatalogueDep, DashboardReplicaDep
 
 router = APIRouter()
 
-
-def _replica(request: Request) -> "sessionmaker[Session] | None":
-    """Sessions on the dashboards' read replica, when one is configured."""
-    sessions: sessionmaker[Session] | None = request.app.state.dashboard_sessions
-    return sessions
-
-
-ReplicaDep = Annotated["sessionmaker[Session] | None", Depends(_replica)]
 Output = Literal["json", "csv", "xlsx"]
 MonthQuery = Annotated[
     str | None, Query(description="calendar month in UTC, YYYY-MM (default: the current one)")
@@ -84,7 +75,7 @@ def monthly_data(
     session: SessionDep,
     identity: CurrentUser,
     catalogue: CatalogueDep,
-    replica: ReplicaDep,
+    replica: DashboardReplicaDep,
     month: MonthQuery = None,
     output: FormatQuery = "json",
 ) -> MonthlyStats | Response:
@@ -107,7 +98,7 @@ def implementation_data(
     session: SessionDep,
     identity: CurrentUser,
     catalogue: CatalogueDep,
-    replica: ReplicaDep,
+    replica: DashboardReplicaDep,
     first: FromQuery = None,
     last: ToQuery = None,
     output: FormatQuery = "json",
@@ -133,7 +124,7 @@ def monthly_page(
     session: SessionDep,
     identity: CurrentUser,
     catalogue: CatalogueDep,
-    replica: ReplicaDep,
+    replica: DashboardReplicaDep,
     month: str | None = None,
 ) -> HTMLResponse:
     stats = service.monthly_stats(session, month=month, catalogue=catalogue, replica=replica)
@@ -156,7 +147,7 @@ def implementation_page(
     session: SessionDep,
     identity: CurrentUser,
     catalogue: CatalogueDep,
-    replica: ReplicaDep,
+    replica: DashboardReplicaDep,
     first: FromQuery = None,
     last: ToQuery = None,
 ) -> HTMLResponse:

@@ -103,8 +103,7 @@ def event_figures(
         events.add_spreads(session, whole, start=month.start, end=month.end)
         whole.backlog_at_end = events.backlog(session, at=month.end, now=now)
         out.append(whole)
-    if store:
-        session.flush()
+    session.flush()
     return out
 
 
