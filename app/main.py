@@ -28,7 +28,7 @@ from app.desk import router as desk_router
 from app.dispatch import router as dispatch_router
 from app.dispatch.streams import Nudge
 from app.intake import router as intake_router
-from app.intake.batching import IntakeBatcher, storing
+from app.intake.batching import IntakeBatcher, batch_sessions, storing
 from app.middleware import (
     BodySizeLimitMiddleware,
     ConcurrencyLimitMiddleware,
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.portal_keys = PortalKeyCache()
         app.state.intake_batcher = IntakeBatcher(
             storing(
-                app.state.sessionmaker,
+                batch_sessions(engine, app.state.sessionmaker),
                 app.state.classifiers,
                 app.state.catalogue,
                 reference_prefix=settings.reference_prefix,

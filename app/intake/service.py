@@ -7,9 +7,24 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import (
+    DateTime,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -199,16 +214,18 @@ def submit_many(
 
     One outcome per intake, in order: its submission, or the error a client can act on
     (a revoked key, an Idempotency-Key reused with another body, a State mismatch). The
-    whole batch takes two short transactions, whatever its size: the keys, Idempotency-Keys,
-    routes and references are read and reserved in the first; the model works between the
-    two, so no lock is held while it does; the second writes every row (one statement on
-    PostgreSQL). If that write fails on a constraint (a concurrent submission won the race
-    for an Idempotency-Key), each intake is tried again on its own, and the loser replays the
-    winner's answer. Any other failure (the database gone) fails the whole batch.
+    batch does the same few things whatever its size: it reads the keys, Idempotency-Keys
+    and routes (one statement on PostgreSQL) and reserves its references; the model works
+    after that, so no lock is held while it does; then every row is written at once (one
+    statement on PostgreSQL). If that write fails on a constraint (a concurrent submission
+    won the race for an Idempotency-Key), each intake is tried again on its own, and the
+    loser replays the winner's answer. Any other failure (the database gone) fails the whole
+    batch.
     """
     outcomes: list[Submission | AppError | None] = [None] * len(intakes)
     fingerprints = [_fingerprint(i.body, i.attachments) for i in intakes]
-    revoked = _revoked(session, {i.portal.id for i in intakes})
+    context = _read_context(session, intakes)
+    revoked = context.revoked
     pending: list[int] = []
     later: list[int] = []  # repeats of an Idempotency-Key earlier in the same batch
     claimed: set[tuple[uuid.UUID, str]] = set()
@@ -227,11 +244,10 @@ def submit_many(
         if pair is not None:
             claimed.add(pair)
         pending.append(index)
-    existing = _existing(session, claimed)
     fresh = []
     for index in pending:
         pair = _pair(intakes[index])
-        found = existing.get(pair) if pair is not None else None
+        found = context.existing.get(pair) if pair is not None else None
         if found is None:
             fresh.append(index)
             continue
@@ -244,6 +260,7 @@ def submit_many(
             session,
             [intakes[i] for i in fresh],
             [fingerprints[i] for i in fresh],
+            routes=context.routes,
             classifier=classifier,
             catalogue=catalogue,
             reference_prefix=reference_prefix,
@@ -258,6 +275,90 @@ def submit_many(
     done = [outcome for outcome in outcomes if outcome is not None]
     assert len(done) == len(intakes), "an intake was left without an outcome"
     return done
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a batch reads before the model works."""
+
+    revoked: set[uuid.UUID]  # keys revoked since the api cached them as valid
+    existing: dict[tuple[uuid.UUID, str], AssistanceRequest]  # by (portal, Idempotency-Key)
+    routes: dict[str, Route]
+
+
+def _read_context(session: Session, intakes: Sequence[Intake]) -> _Context:
+    """The revoked keys, stored Idempotency-Keys and routes a batch needs.
+
+    On PostgreSQL that is one round trip, whatever the batch, of a statement built once (the
+    stored requests themselves are loaded only when there are some, which is a retry). Each
+    round trip under load costs a batch far more than the statement does.
+    """
+    portals = {i.portal.id for i in intakes}
+    pairs = sorted({pair for i in intakes if (pair := _pair(i)) is not None})
+    if session.get_bind().dialect.name != "postgresql":
+        return _Context(
+            revoked=_revoked(session, portals),
+            existing=_existing(session, set(pairs)),
+            routes=routing_service.current_routes(session),
+        )
+    revoked_ids, stored_ids, rules = session.execute(
+        _context_statement(),
+        {
+            "portals": list(portals),
+            "pair_portals": [portal for portal, _ in pairs],
+            "pair_keys": [key for _, key in pairs],
+            "now": utcnow(),
+        },
+    ).one()
+    stored = (
+        session.scalars(select(AssistanceRequest).where(AssistanceRequest.id.in_(stored_ids)))
+        if stored_ids
+        else ()
+    )
+    return _Context(
+        revoked=set(revoked_ids or ()),
+        existing={
+            (r.portal_client_id, r.idempotency_key): r
+            for r in stored
+            if r.portal_client_id is not None and r.idempotency_key is not None
+        },
+        routes=routing_service.routes_from(rules or ()),
+    )
+
+
+@cache
+def _context_statement() -> Select[tuple[list[uuid.UUID] | None, list[uuid.UUID] | None, Any]]:
+    """PostgreSQL: `_read_context` in one statement of three scalar subqueries. The
+    Idempotency-Keys are looked up as `by_pairs` does, from two unnested arrays."""
+    request = AssistanceRequest.__table__.c
+    revoked = (
+        select(func.array_agg(PortalClient.id))
+        .where(
+            PortalClient.id == any_(bindparam("portals", type_=ARRAY(Uuid()))),
+            PortalClient.revoked_at.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    wanted = (
+        func.unnest(
+            bindparam("pair_portals", type_=ARRAY(Uuid())),
+            bindparam("pair_keys", type_=ARRAY(request.idempotency_key.type)),
+        )
+        .table_valued("portal", "key")
+        .render_derived(name="wanted")
+    )
+    stored = (
+        select(func.array_agg(request.id))
+        .join(
+            wanted,
+            and_(
+                request.portal_client_id == wanted.c.portal, request.idempotency_key == wanted.c.key
+            ),
+        )
+        .scalar_subquery()
+    )
+    routes = routing_service.current_routes_column(bindparam("now", type_=DateTime(timezone=True)))
+    return select(revoked, stored, routes)
 
 
 class RevokedKey(Unauthenticated):
@@ -285,11 +386,11 @@ def _classify_and_store(
     intakes: list[Intake],
     fingerprints: list[str],
     *,
+    routes: dict[str, Route],
     classifier: Classifier,
     catalogue: Catalogue,
     reference_prefix: str,
 ) -> list[Submission | AppError]:
-    routes = routing_service.current_routes(session)
     received = utcnow()
     first = _reserve_references(session, year=received.year, count=len(intakes))
     session.commit()

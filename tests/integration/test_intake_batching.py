@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from app.auth.models import PortalClient
 from app.catalogue.loader import get_catalogue
 from app.errors import AppError
 from app.intake import service
-from app.intake.batching import IntakeBatcher
+from app.intake.batching import IntakeBatcher, batch_sessions
 from app.intake.models import AssistanceRequest
 from app.intake.schemas import AssistanceRequestCreate
 from app.triage.models import TriageResult
@@ -99,6 +99,47 @@ def test_a_batch_is_classified_in_one_pass_and_numbered_in_order(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.request_id.in_(ids))
     )
     assert events == 2 * len(TEXTS)  # received and triaged, for each
+
+
+def test_a_batch_takes_as_many_statements_whatever_its_size(
+    api: TestClient, session: Session
+) -> None:
+    """Round trips, not rows, are what a batch pays for under load: on PostgreSQL, three (the
+    keys, stored Idempotency-Keys and routes; the references; every row), outside explicit
+    transactions."""
+    engine = api.app.state.engine  # type: ignore[attr-defined]
+    sessions = batch_sessions(engine, api.app.state.sessionmaker)  # type: ignore[attr-defined]
+    portal = _portal(session, portal_key(session))
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    counts = []
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for size in (1, len(TEXTS)):
+            statements.clear()
+            with sessions() as batch:
+                intakes = [
+                    _intake(portal, t, key=f"{size}-{n}") for n, t in enumerate(TEXTS[:size])
+                ]
+                outcomes = _submit_many(api, batch, intakes)
+                if engine.dialect.name == "postgresql":
+                    assert batch.connection().connection.driver_connection.autocommit
+            assert all(isinstance(o, service.Submission) and not o.replayed for o in outcomes)
+            counts.append(len(statements))
+        with sessions() as batch:
+            [retried] = _submit_many(api, batch, [_intake(portal, TEXTS[2], key="4-2")])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert counts[0] == counts[1]
+    if engine.dialect.name == "postgresql":
+        assert counts == [3, 3]
+    assert isinstance(retried, service.Submission)
+    assert retried.replayed
+    assert retried.read.id == outcomes[2].read.id
 
 
 def test_each_intake_of_a_batch_gets_its_own_outcome(api: TestClient, session: Session) -> None:

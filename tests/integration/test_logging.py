@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import logs
-from app.routing import service as routing_service
+from app.intake import service as intake_service
 from tests.desk_support import csrf_of, sign_in
 from tests.factories import DEFAULT_PASSWORD, auth, portal_key, request_body, user
 
@@ -48,7 +48,7 @@ def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
     return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
 
 
-def _fail_with_the_text_in_a_query(session: Session) -> None:
+def _fail_with_the_text_in_a_query(session: Session, *_: object) -> None:
     """A programming error in a query whose parameters carry the request text."""
     query = text("SELECT body FROM no_such_table WHERE body = :body")
     session.execute(query, {"body": SECRET_TEXT})
@@ -102,7 +102,8 @@ def test_every_log_line_is_json_with_a_request_id_and_no_secret(
     sign_in(api, "log-officer")
     assert api.get(f"/desk/requests/{created.json()['id']}").status_code == 200
     api.cookies.clear()
-    monkeypatch.setattr(routing_service, "current_routes", _fail_with_the_text_in_a_query)
+    # The batch's first read, on either backend.
+    monkeypatch.setattr(intake_service, "_read_context", _fail_with_the_text_in_a_query)
     broken = api.post("/api/v1/requests", json=request_body(SECRET_TEXT), headers=auth(key))
     assert broken.status_code in (500, 503)
 
@@ -133,10 +134,10 @@ def test_an_unexpected_error_is_logged_with_its_request_id(
     key = portal_key(session)
     _configure(capsys)
 
-    def broken(_session: Session) -> None:
+    def broken(*_: object) -> None:
         raise RuntimeError("routing table unreadable")
 
-    monkeypatch.setattr(routing_service, "current_routes", broken)
+    monkeypatch.setattr(intake_service, "_read_context", broken)
     response = api.post(
         "/api/v1/requests",
         json=request_body(SECRET_TEXT),
