@@ -33,7 +33,7 @@ from app import metrics
 from app.audit import service as audit
 from app.auth.models import PortalClient
 from app.catalogue.loader import Catalogue
-from app.db import NewRow, by_pairs, insert_all, new_id, new_row, utcnow
+from app.db import NewRow, by_pairs, insert_all, new_id, new_row, table_of, utcnow
 from app.dispatch import service as dispatch_service
 from app.errors import AppError, Conflict, NotFound, Unauthenticated
 from app.intake.attachments import ExtractedAttachment
@@ -329,13 +329,14 @@ def _read_context(session: Session, intakes: Sequence[Intake]) -> _Context:
 @cache
 def _context_statement() -> Select[tuple[list[uuid.UUID] | None, list[uuid.UUID] | None, Any]]:
     """PostgreSQL: `_read_context` in one statement of three scalar subqueries. The
-    Idempotency-Keys are looked up as `by_pairs` does, from two unnested arrays."""
-    request = AssistanceRequest.__table__.c
+    Idempotency-Keys are looked up as `by_pairs` does, from two unnested arrays. Of table
+    columns, not mapped attributes, so that it runs as Core: no ORM compilation per call."""
+    portal, request = table_of(PortalClient).c, table_of(AssistanceRequest).c
     revoked = (
-        select(func.array_agg(PortalClient.id))
+        select(func.array_agg(portal.id))
         .where(
-            PortalClient.id == any_(bindparam("portals", type_=ARRAY(Uuid()))),
-            PortalClient.revoked_at.is_not(None),
+            portal.id == any_(bindparam("portals", type_=ARRAY(Uuid()))),
+            portal.revoked_at.is_not(None),
         )
         .scalar_subquery()
     )

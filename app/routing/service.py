@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.catalogue.loader import Catalogue
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.errors import InvalidInput, NotFound
 from app.routing.models import RoutingRule, WorkingGroup
 
@@ -69,14 +69,17 @@ def current_routes(session: Session) -> dict[str, Route]:
 
 def current_routes_column(now: datetime | BindParameter[datetime]) -> ScalarSelect[Any]:
     """PostgreSQL: the rules of `current_routes` as one JSON array of [area, group id, group
-    name] triples, for a statement that reads more than the routes in the same round trip."""
-    triple = func.json_build_array(
-        RoutingRule.area_id, RoutingRule.working_group_id, WorkingGroup.name
-    )
+    name] triples, for a statement that reads more than the routes in the same round trip.
+    Of table columns, not mapped attributes: such a statement runs as Core, with no ORM
+    compilation on each call."""
+    rules, groups = table_of(RoutingRule), table_of(WorkingGroup)
+    rule, group = rules.c, groups.c
+    triple = func.json_build_array(rule.area_id, rule.working_group_id, group.name)
+    in_order = aggregate_order_by(triple, rule.area_id, rule.valid_from, rule.created_at)
     return (
-        select(func.json_agg(aggregate_order_by(triple, *_RULE_ORDER)))
-        .join(WorkingGroup, WorkingGroup.id == RoutingRule.working_group_id)
-        .where(RoutingRule.valid_from <= now)
+        select(func.json_agg(in_order))
+        .select_from(rules.join(groups, group.id == rule.working_group_id))
+        .where(rule.valid_from <= now)
         .scalar_subquery()
     )
 

@@ -3,11 +3,12 @@
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -15,11 +16,14 @@ from app.audit.models import AuditEvent
 from app.auth import service as auth_service
 from app.auth.models import PortalClient
 from app.catalogue.loader import get_catalogue
+from app.db import utcnow
 from app.errors import AppError
 from app.intake import service
 from app.intake.batching import IntakeBatcher, batch_sessions
 from app.intake.models import AssistanceRequest
 from app.intake.schemas import AssistanceRequestCreate
+from app.routing import service as routing_service
+from app.routing.models import RoutingRule
 from app.triage.models import TriageResult
 from ml.classifier import Classifier
 from tests.factories import auth, portal_key, request_body
@@ -140,6 +144,42 @@ def test_a_batch_takes_as_many_statements_whatever_its_size(
     assert isinstance(retried, service.Submission)
     assert retried.replayed
     assert retried.read.id == outcomes[2].read.id
+
+
+def test_a_batch_routes_by_the_newest_rule_in_force(api: TestClient, session: Session) -> None:
+    """The batch's routes (one aggregate on PostgreSQL) are the routing table's: a newer rule
+    wins, one not yet in force does not."""
+    portal = _portal(session, portal_key(session))
+    [first] = _submit_many(api, session, [_intake(portal, TEXTS[0])])
+    area = first.read.triage.areas[0].id
+    current = first.read.triage.working_group.id
+    other = next(g.id for g in get_catalogue().working_groups if g.id != current)
+    later = next(g.id for g in get_catalogue().working_groups if g.id not in (current, other))
+    now = utcnow()
+    session.add_all(
+        [
+            RoutingRule(area_id=area, working_group_id=other, valid_from=now, created_by="t"),
+            RoutingRule(
+                area_id=area,
+                working_group_id=later,
+                valid_from=now + timedelta(days=1),
+                created_by="t",
+            ),
+        ]
+    )
+    session.commit()
+    try:
+        [rerouted] = _submit_many(api, session, [_intake(portal, TEXTS[0])])
+        routes = service._read_context(session, [_intake(portal, TEXTS[0])]).routes
+        assert routes == routing_service.current_routes(session)
+    finally:
+        session.rollback()
+        session.execute(delete(RoutingRule).where(RoutingRule.created_by == "t"))
+        session.commit()
+
+    assert rerouted.read.triage.areas[0].id == area
+    assert rerouted.read.triage.working_group.id == other
+    assert routes[area].working_group_id == other
 
 
 def test_each_intake_of_a_batch_gets_its_own_outcome(api: TestClient, session: Session) -> None:
