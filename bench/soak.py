@@ -33,11 +33,19 @@ from bench.support import (
     scratch_database,
     service_env,
     trained_model,
+    wal_position,
 )
 
 # Growth of the last third's mean over the first third's that still counts as flat.
 FLAT_TOLERANCE = 0.02
 MB = 1024 * 1024
+
+
+def _p99(latencies_ms: list[float]) -> float:
+    if not latencies_ms:
+        return float("nan")
+    ordered = sorted(latencies_ms)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -47,13 +55,16 @@ def main() -> None:
         "--rate", type=float, help="requests per second (default: half the capacity measured first)"
     )
     parser.add_argument("--interval", type=float, default=30.0, help="seconds between samples")
-    parser.add_argument("--concurrency", type=int, default=16)
+    # As many connections as the load benchmark paces over: with fewer, a connection whose
+    # call runs late cannot catch up, and the schedule slips for want of clients.
+    parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
     print(f"start: {load_average()}")
     model = trained_model()
     logs = Path(tempfile.mkdtemp(prefix="triage-soak-"))
     samples: list[tuple[float, int, int]] = []
+    intervals: list[tuple[float, float] | None] = []  # answers/s and p99 ms before each sample
     with scratch_database("triage_soak") as url, own_redis() as redis_server:
         env = service_env(url, redis_server.url, model)
         key = prepare_database(env, model)
@@ -65,9 +76,16 @@ def main() -> None:
         done = threading.Event()
 
         def sample(traffic: Traffic) -> None:
+            seen = 0
             while True:
+                # The answers since the last sample: how fast, and how late against schedule.
+                window = traffic.latencies_ms[seen:]
+                seen += len(window)
                 samples.append(
                     (time.monotonic() - traffic.started, api.rss_bytes(), dispatcher.rss_bytes())
+                )
+                intervals.append(
+                    (len(window) / args.interval, _p99(window)) if len(samples) > 1 else None
                 )
                 if done.wait(args.interval) or time.monotonic() - traffic.started > seconds:
                     return
@@ -83,6 +101,7 @@ def main() -> None:
             else:
                 rate = args.rate
                 setup = Traffic()
+            wal_before = wal_position(url)
             traffic = drive(
                 api.base,
                 key,
@@ -92,6 +111,7 @@ def main() -> None:
                 during=sample,
             )
             done.set()
+            wal = wal_position(url) - wal_before
             samples.append(
                 (time.monotonic() - traffic.started, api.rss_bytes(), dispatcher.rss_bytes())
             )
@@ -112,9 +132,19 @@ def main() -> None:
         f"{traffic.percentile(50):.1f} ms, p99 {traffic.percentile(99):.1f} ms"
     )
     print(f"answers: {outcome_summary(traffic)}")
-    print(f"{'t (s)':>7s} {'api RSS (MB)':>13s} {'dispatcher RSS (MB)':>20s}")
-    for at, api_rss, dispatcher_rss in samples:
-        print(f"{at:7.0f} {api_rss / MB:13.1f} {dispatcher_rss / MB:20.1f}")
+    print(
+        f"PostgreSQL's write-ahead log: {wal / MB:.0f} MB during the soak, "
+        f"{wal / max(1, len(traffic.latencies_ms)) / 1024:.1f} kB per accepted request"
+    )
+    print(
+        f"{'t (s)':>7s} {'api RSS (MB)':>13s} {'dispatcher RSS (MB)':>20s} {'201/s':>7s} "
+        f"{'p99 ms':>9s}"
+    )
+    for (at, api_rss, dispatcher_rss), window in zip(
+        samples, [*intervals, *[None] * (len(samples) - len(intervals))], strict=True
+    ):
+        answers = f"{window[0]:7.1f} {window[1]:9.1f}" if window else f"{'':7s} {'':9s}"
+        print(f"{at:7.0f} {api_rss / MB:13.1f} {dispatcher_rss / MB:20.1f} {answers}")
     third = max(1, len(samples) // 3)
     for name, column in (("api", 1), ("dispatcher", 2)):
         first = statistics.mean(s[column] for s in samples[:third])

@@ -2,6 +2,7 @@
 of their own, load generators, and the audit that counts accepted, stored and lost requests."""
 
 import asyncio
+import gc
 import json
 import os
 import secrets
@@ -183,6 +184,17 @@ def load_average() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
+def wal_position(database_url: str) -> int:
+    """The server's write-ahead log position in bytes (all its databases): the difference of
+    two readings is what a run made PostgreSQL write before any data file."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT pg_current_wal_lsn() - '0/0'")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 class RedisProcess:
     """A redis-server of the drill's own on a free loopback port (never the shared one), with
     an append-only file that is fsynced on every write, in a temporary directory."""
@@ -261,6 +273,9 @@ def service_env(database_url: str, redis_url: str, model: Path, **extra: str) ->
         "TRIAGE_REDIS_URL": redis_url,
         "TRIAGE_MODEL_DIR": str(model.parent),
         "TRIAGE_RATE_LIMIT": "off",
+        # As the container image runs them (Dockerfile): with an arena per thread, glibc let
+        # the api's resident memory creep by 3-4 MB a minute under sustained load.
+        "MALLOC_ARENA_MAX": "2",
         **extra,
     }
 
@@ -610,7 +625,16 @@ def drive(
             await side
 
     began = time.monotonic()
-    asyncio.run(run())
+    # The clients' own collector stays off while they run: over a long run its full
+    # collections of everything the traffic records took 150 ms each, and every call in
+    # flight was counted that much later.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        asyncio.run(run())
+    finally:
+        if collecting:
+            gc.enable()
     traffic.elapsed = time.monotonic() - began
     return traffic
 
