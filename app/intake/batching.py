@@ -2,11 +2,11 @@
 stored together.
 
 Each submission waits on the event loop for its outcome. A runner takes whatever is waiting
-(up to `max_batch`) and hands it to a worker thread as one batch: the model reads the
-batch in one pass and the database takes it in three statements on PostgreSQL, so a busy
-process spends its time on requests, not on round trips. An idle process gains nothing and loses
-nothing: a lone request is a batch of one and goes at once. Nothing is answered before its
-batch has committed.
+(up to `max_batch`) and hands it to a worker thread as one batch: the model reads the batch in
+one pass and the database takes it in three statements on PostgreSQL, so a busy process spends
+its time on requests, not on round trips. An idle process gains nothing and loses nothing: a
+lone request is a batch of one and goes at once. Nothing is answered before its batch has
+committed.
 """
 
 import asyncio

@@ -53,8 +53,9 @@ def sync_from_catalogue(session: Session, catalogue: Catalogue) -> int:
     return added
 
 
+_RULES, _GROUPS = table_of(RoutingRule), table_of(WorkingGroup)
 # Every rule in force, oldest first within an area: the last one read for an area wins.
-_RULE_ORDER = (RoutingRule.area_id, RoutingRule.valid_from, RoutingRule.created_at)
+_RULE_ORDER = (_RULES.c.area_id, _RULES.c.valid_from, _RULES.c.created_at)
 
 
 def current_routes(session: Session) -> dict[str, Route]:
@@ -72,13 +73,11 @@ def current_routes_column(now: datetime | BindParameter[datetime]) -> ScalarSele
     name] triples, for a statement that reads more than the routes in the same round trip.
     Of table columns, not mapped attributes: such a statement runs as Core, with no ORM
     compilation on each call."""
-    rules, groups = table_of(RoutingRule), table_of(WorkingGroup)
-    rule, group = rules.c, groups.c
+    rule, group = _RULES.c, _GROUPS.c
     triple = func.json_build_array(rule.area_id, rule.working_group_id, group.name)
-    in_order = aggregate_order_by(triple, rule.area_id, rule.valid_from, rule.created_at)
     return (
-        select(func.json_agg(in_order))
-        .select_from(rules.join(groups, group.id == rule.working_group_id))
+        select(func.json_agg(aggregate_order_by(triple, *_RULE_ORDER)))
+        .select_from(_RULES.join(_GROUPS, group.id == rule.working_group_id))
         .where(rule.valid_from <= now)
         .scalar_subquery()
     )
