@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, text
 
+from bench.bench_load import create_baseline_table
 from bench.support import (
     SAMPLE_TEXTS,
     prepare_database,
@@ -71,10 +72,9 @@ def main() -> None:
             portal = auth_service.authenticate_portal(session, key)
         classifiers = ClassifierProvider(sessions, get_settings().model_dir)
         classifiers.refresh()
-        # What the api does with a batch (`app/main.py`): its own sessions, where it has them.
-        batch_sessions = getattr(batching, "batch_sessions", lambda _engine, made: made)
+        # What the api does with a batch (`app/main.py`).
         process = batching.storing(
-            batch_sessions(engine, sessions),
+            batching.batch_sessions(engine, sessions),
             classifiers,
             get_catalogue(),
             reference_prefix="TA",
@@ -102,13 +102,7 @@ def main() -> None:
                 for i in range(size)
             ]
 
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "CREATE TABLE baseline_requests (id uuid PRIMARY KEY, state char(3), "
-                    "body text, received_at timestamptz)"
-                )
-            )
+        create_baseline_table(url)
 
         def one_insert(n: int) -> None:
             with engine.begin() as conn:

@@ -41,13 +41,6 @@ FLAT_TOLERANCE = 0.02
 MB = 1024 * 1024
 
 
-def _p99(latencies_ms: list[float]) -> float:
-    if not latencies_ms:
-        return float("nan")
-    ordered = sorted(latencies_ms)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -85,7 +78,9 @@ def main() -> None:
                     (time.monotonic() - traffic.started, api.rss_bytes(), dispatcher.rss_bytes())
                 )
                 intervals.append(
-                    (len(window) / args.interval, _p99(window)) if len(samples) > 1 else None
+                    (len(window) / args.interval, Traffic(latencies_ms=window).percentile(99))
+                    if len(samples) > 1
+                    else None
                 )
                 if done.wait(args.interval) or time.monotonic() - traffic.started > seconds:
                     return
@@ -115,6 +110,7 @@ def main() -> None:
             samples.append(
                 (time.monotonic() - traffic.started, api.rss_bytes(), dispatcher.rss_bytes())
             )
+            intervals.append(None)  # the end: its answers are counted in the run's figures
             client = redis_server.client()
             counts = audit(url, client, setup.merged(traffic))
             client.close()
@@ -140,9 +136,7 @@ def main() -> None:
         f"{'t (s)':>7s} {'api RSS (MB)':>13s} {'dispatcher RSS (MB)':>20s} {'201/s':>7s} "
         f"{'p99 ms':>9s}"
     )
-    for (at, api_rss, dispatcher_rss), window in zip(
-        samples, [*intervals, *[None] * (len(samples) - len(intervals))], strict=True
-    ):
+    for (at, api_rss, dispatcher_rss), window in zip(samples, intervals, strict=True):
         answers = f"{window[0]:7.1f} {window[1]:9.1f}" if window else f"{'':7s} {'':9s}"
         print(f"{at:7.0f} {api_rss / MB:13.1f} {dispatcher_rss / MB:20.1f} {answers}")
     third = max(1, len(samples) // 3)
