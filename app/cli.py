@@ -400,7 +400,7 @@ def seed_demo(
 
 @cli.command()
 def dispatcher(
-    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="outbox rows per batch")] = 50,
+    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="outbox rows per batch")] = 200,
     poll_interval: Annotated[float, typer.Option(min=0.01, help="seconds between polls")] = 0.2,
     once: Annotated[bool, typer.Option(help="drain what is due, then exit")] = False,
     name: Annotated[str | None, typer.Option(help="worker name (default host:pid)")] = None,

@@ -49,7 +49,7 @@ class Dispatcher:
         self,
         settings: Settings,
         *,
-        batch_size: int = 50,
+        batch_size: int = 200,
         poll_interval: float = 0.2,
         name: str | None = None,
         engine: Engine | None = None,

@@ -10,7 +10,8 @@ committed.
 """
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -18,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from app.catalogue.loader import Catalogue
-from app.db import make_sessionmaker
 from app.errors import AppError
 from app.intake import service
 from app.intake.service import Intake, Submission
@@ -115,8 +115,11 @@ class IntakeBatcher:
         self._lane = self._loop = None
 
 
+BatchSessions = Callable[[], AbstractContextManager[Session]]
+
+
 def storing(
-    sessions: sessionmaker[Session],
+    sessions: BatchSessions,
     classifiers: ClassifierProvider,
     catalogue: Catalogue,
     *,
@@ -137,11 +140,22 @@ def storing(
     return process
 
 
-def batch_sessions(engine: Engine, sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    """The intake batches' sessions. On PostgreSQL they run in autocommit: a batch reads in
-    one statement, reserves its references in a second and writes every row in a third, each
-    atomic on its own, so explicit transactions would only add BEGIN and COMMIT round
-    trips."""
+def batch_sessions(engine: Engine, sessions: sessionmaker[Session]) -> BatchSessions:
+    """The intake batches' sessions. On PostgreSQL each batch holds one pooled connection in
+    autocommit from start to end: it reads in one statement, reserves its references in a
+    second and writes every row in a third, each atomic on its own, so explicit transactions
+    would only add BEGIN and COMMIT round trips, and giving the connection back to the pool
+    between statements would only add checkouts and isolation-level resets."""
     if engine.dialect.name != "postgresql":
         return sessions
-    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def batch_session() -> Iterator[Session]:
+        with (
+            autocommit.connect() as connection,
+            Session(bind=connection, expire_on_commit=False, autoflush=False) as session,
+        ):
+            yield session
+
+    return batch_session

@@ -110,7 +110,7 @@ def test_a_batch_takes_as_many_statements_whatever_its_size(
 ) -> None:
     """Round trips, not rows, are what a batch pays for under load: on PostgreSQL, three (the
     keys, stored Idempotency-Keys and routes; the references; every row), outside explicit
-    transactions."""
+    transactions, on one connection taken from the pool once."""
     engine = api.app.state.engine  # type: ignore[attr-defined]
     sessions = batch_sessions(engine, api.app.state.sessionmaker)  # type: ignore[attr-defined]
     portal = _portal(session, portal_key(session))
@@ -119,11 +119,18 @@ def test_a_batch_takes_as_many_statements_whatever_its_size(
     def count(*args: Any) -> None:
         statements.append(args[2])
 
-    counts = []
+    checkouts: list[object] = []
+
+    def checked_out(*args: Any) -> None:
+        checkouts.append(args[0])
+
+    counts, checkout_counts = [], []
     event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine.pool, "checkout", checked_out)
     try:
         for size in (1, len(TEXTS)):
             statements.clear()
+            checkouts.clear()
             with sessions() as batch:
                 intakes = [
                     _intake(portal, t, key=f"{size}-{n}") for n, t in enumerate(TEXTS[:size])
@@ -133,14 +140,17 @@ def test_a_batch_takes_as_many_statements_whatever_its_size(
                     assert batch.connection().connection.driver_connection.autocommit
             assert all(isinstance(o, service.Submission) and not o.replayed for o in outcomes)
             counts.append(len(statements))
+            checkout_counts.append(len(checkouts))
         with sessions() as batch:
             [retried] = _submit_many(api, batch, [_intake(portal, TEXTS[2], key="4-2")])
     finally:
         event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine.pool, "checkout", checked_out)
 
     assert counts[0] == counts[1]
     if engine.dialect.name == "postgresql":
         assert counts == [3, 3]
+        assert checkout_counts == [1, 1]
     assert isinstance(retried, service.Submission)
     assert retried.replayed
     assert retried.read.id == outcomes[2].read.id
