@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     DateTime,
+    Integer,
     Select,
     Uuid,
     and_,
@@ -22,9 +23,11 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -215,7 +218,7 @@ def submit_many(
     One outcome per intake, in order: its submission, or the error a client can act on
     (a revoked key, an Idempotency-Key reused with another body, a State mismatch). The
     batch does the same few things whatever its size: it reads the keys, Idempotency-Keys
-    and routes (one statement on PostgreSQL) and reserves its references; the model works
+    and routes and reserves its references (one statement on PostgreSQL); the model works
     after that, so no lock is held while it does; then every row is written at once (one
     statement on PostgreSQL). If that write fails on a constraint (a concurrent submission
     won the race for an Idempotency-Key), each intake is tried again on its own, and the
@@ -224,18 +227,19 @@ def submit_many(
     """
     outcomes: list[Submission | AppError | None] = [None] * len(intakes)
     fingerprints = [_fingerprint(i.body, i.attachments) for i in intakes]
-    context = _read_context(session, intakes)
-    revoked = context.revoked
-    pending: list[int] = []
+    received = utcnow()
+    # What needs no database first: each key's State, and the repeats of an Idempotency-Key
+    # within the batch. The rest are candidates, each new unless its key was revoked or its
+    # Idempotency-Key is stored: the read counts those and reserves a number for each.
+    refused: dict[int, AppError] = {}
+    candidates: list[int] = []
     later: list[int] = []  # repeats of an Idempotency-Key earlier in the same batch
     claimed: set[tuple[uuid.UUID, str]] = set()
     for index, intake in enumerate(intakes):
         try:
-            if intake.portal.id in revoked:
-                raise RevokedKey()
             check_state(intake.body, portal=intake.portal, catalogue=catalogue)
         except AppError as exc:
-            outcomes[index] = exc
+            refused[index] = exc
             continue
         pair = _pair(intake)
         if pair is not None and pair in claimed:
@@ -243,10 +247,18 @@ def submit_many(
             continue
         if pair is not None:
             claimed.add(pair)
-        pending.append(index)
+        candidates.append(index)
+    context = _read_context(session, intakes, [intakes[i] for i in candidates], year=received.year)
+    revoked = context.revoked
+    for index, error in refused.items():
+        outcomes[index] = RevokedKey() if intakes[index].portal.id in revoked else error
     fresh = []
-    for index in pending:
-        pair = _pair(intakes[index])
+    for index in candidates:
+        intake = intakes[index]
+        if intake.portal.id in revoked:
+            outcomes[index] = RevokedKey()
+            continue
+        pair = _pair(intake)
         found = context.existing.get(pair) if pair is not None else None
         if found is None:
             fresh.append(index)
@@ -260,6 +272,10 @@ def submit_many(
             session,
             [intakes[i] for i in fresh],
             [fingerprints[i] for i in fresh],
+            received=received,
+            # Reserved by the read unless its count and ours differ, which they should not:
+            # then the numbers it took are left unused and the batch reserves its own.
+            first_reference=context.first_reference if context.reserved == len(fresh) else None,
             routes=context.routes,
             classifier=classifier,
             catalogue=catalogue,
@@ -284,29 +300,40 @@ class _Context:
     revoked: set[uuid.UUID]  # keys revoked since the api cached them as valid
     existing: dict[tuple[uuid.UUID, str], AssistanceRequest]  # by (portal, Idempotency-Key)
     routes: dict[str, Route]
+    # PostgreSQL: the numbers reserved for the new requests among the candidates, from
+    # `first_reference` on (none reserved when there are none).
+    reserved: int = 0
+    first_reference: int | None = None
 
 
-def _read_context(session: Session, intakes: Sequence[Intake]) -> _Context:
-    """The revoked keys, stored Idempotency-Keys and routes a batch needs.
+def _read_context(
+    session: Session, intakes: Sequence[Intake], candidates: Sequence[Intake], *, year: int
+) -> _Context:
+    """The revoked keys, stored Idempotency-Keys and routes a batch needs: the keys of all
+    its `intakes`, the Idempotency-Keys of its `candidates` (those with a valid State, each
+    Idempotency-Key once).
 
-    On PostgreSQL that is one round trip, whatever the batch, of a statement built once (the
-    stored requests themselves are loaded only when there are some, which is a retry). Each
-    round trip under load costs a batch far more than the statement does.
+    On PostgreSQL that is one round trip, whatever the batch, of a statement built once,
+    which also reserves the year's reference numbers for the new requests among the
+    candidates (the stored requests themselves are loaded only when there are some, which
+    is a retry). Each round trip under load costs a batch far more than the statement does.
     """
     portals = {i.portal.id for i in intakes}
-    pairs = sorted({pair for i in intakes if (pair := _pair(i)) is not None})
+    pairs = sorted({pair for i in candidates if (pair := _pair(i)) is not None})
     if session.get_bind().dialect.name != "postgresql":
         return _Context(
             revoked=_revoked(session, portals),
             existing=_existing(session, set(pairs)),
             routes=routing_service.current_routes(session),
         )
-    revoked_ids, stored_ids, rules = session.execute(
+    revoked_ids, stored_ids, rules, last, reserved = session.execute(
         _context_statement(),
         {
             "portals": list(portals),
             "pair_portals": [portal for portal, _ in pairs],
             "pair_keys": [key for _, key in pairs],
+            "candidates": [c.portal.id for c in candidates],
+            "year": year,
             "now": utcnow(),
         },
     ).one()
@@ -323,22 +350,27 @@ def _read_context(session: Session, intakes: Sequence[Intake]) -> _Context:
             if r.portal_client_id is not None and r.idempotency_key is not None
         },
         routes=routing_service.routes_from(rules or ()),
+        reserved=int(reserved) if last is not None else 0,
+        first_reference=int(last) - int(reserved) + 1 if last is not None else None,
     )
 
 
 @cache
-def _context_statement() -> Select[tuple[list[uuid.UUID] | None, list[uuid.UUID] | None, Any]]:
-    """PostgreSQL: `_read_context` in one statement of three scalar subqueries. The
-    Idempotency-Keys are looked up as `by_pairs` does, from two unnested arrays. Of table
-    columns, not mapped attributes, so that it runs as Core: no ORM compilation per call."""
+def _context_statement() -> Select[tuple[Any, ...]]:
+    """PostgreSQL: `_read_context` in one statement. Scalar subqueries read the revoked keys,
+    the stored Idempotency-Keys (looked up as `by_pairs` does, from two unnested arrays) and
+    the routes; a data-modifying CTE bumps the year's reference counter by the candidates
+    that are neither revoked nor stored, in the statement's own transaction, which commits
+    asynchronously (see `_reserve_references`). Of table columns, not mapped attributes, so
+    that it runs as Core: no ORM compilation per call."""
     portal, request = table_of(PortalClient).c, table_of(AssistanceRequest).c
     revoked = (
-        select(func.array_agg(portal.id))
+        select(portal.id)
         .where(
             portal.id == any_(bindparam("portals", type_=ARRAY(Uuid()))),
             portal.revoked_at.is_not(None),
         )
-        .scalar_subquery()
+        .cte("revoked")
     )
     wanted = (
         func.unnest(
@@ -349,17 +381,54 @@ def _context_statement() -> Select[tuple[list[uuid.UUID] | None, list[uuid.UUID]
         .render_derived(name="wanted")
     )
     stored = (
-        select(func.array_agg(request.id))
+        select(request.id, request.portal_client_id)
         .join(
             wanted,
             and_(
                 request.portal_client_id == wanted.c.portal, request.idempotency_key == wanted.c.key
             ),
         )
-        .scalar_subquery()
+        .cte("stored")
+    )
+    candidate = (
+        func.unnest(bindparam("candidates", type_=ARRAY(Uuid())))
+        .table_valued("portal")
+        .render_derived(name="candidate")
+    )
+    live = select(revoked.c.id)
+    new_requests = (
+        select(func.count()).select_from(candidate).where(candidate.c.portal.not_in(live))
+    ).scalar_subquery() - (
+        select(func.count()).select_from(stored).where(stored.c.portal_client_id.not_in(live))
+    ).scalar_subquery()
+    fresh = select(new_requests.label("n")).cte("fresh")
+    counters = table_of(ReferenceCounter)
+    async_commit = select(
+        func.set_config("synchronous_commit", "off", true()).label("setting")
+    ).subquery("async_commit")
+    bump_counter = pg_insert(counters).from_select(
+        ["year", "last_value"],
+        select(bindparam("year", type_=Integer()), fresh.c.n)
+        .select_from(fresh)
+        .join(async_commit, true())
+        .where(fresh.c.n > 0),
+    )
+    bump = (
+        bump_counter.on_conflict_do_update(
+            index_elements=[counters.c.year],
+            set_={"last_value": counters.c.last_value + bump_counter.excluded.last_value},
+        )
+        .returning(counters.c.last_value)
+        .cte("bump")
     )
     routes = routing_service.current_routes_column(bindparam("now", type_=DateTime(timezone=True)))
-    return select(revoked, stored, routes)
+    return select(
+        select(func.array_agg(revoked.c.id)).scalar_subquery(),
+        select(func.array_agg(stored.c.id)).scalar_subquery(),
+        routes,
+        select(bump.c.last_value).scalar_subquery(),
+        select(fresh.c.n).scalar_subquery(),
+    )
 
 
 class RevokedKey(Unauthenticated):
@@ -387,14 +456,17 @@ def _classify_and_store(
     intakes: list[Intake],
     fingerprints: list[str],
     *,
+    received: datetime,
+    first_reference: int | None,
     routes: dict[str, Route],
     classifier: Classifier,
     catalogue: Catalogue,
     reference_prefix: str,
 ) -> list[Submission | AppError]:
-    received = utcnow()
-    first = _reserve_references(session, year=received.year, count=len(intakes))
-    session.commit()
+    first = first_reference
+    if first is None:
+        first = _reserve_references(session, year=received.year, count=len(intakes))
+        session.commit()
 
     started = time.perf_counter()
     triages = classifier.predict_many(

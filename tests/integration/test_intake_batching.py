@@ -108,9 +108,9 @@ def test_a_batch_is_classified_in_one_pass_and_numbered_in_order(
 def test_a_batch_takes_as_many_statements_whatever_its_size(
     api: TestClient, session: Session
 ) -> None:
-    """Round trips, not rows, are what a batch pays for under load: on PostgreSQL, three (the
-    keys, stored Idempotency-Keys and routes; the references; every row), outside explicit
-    transactions, on one connection taken from the pool once."""
+    """Round trips, not rows, are what a batch pays for under load: on PostgreSQL, two (the
+    keys, stored Idempotency-Keys and routes, with the references reserved; every row),
+    outside explicit transactions, on one connection taken from the pool once."""
     engine = api.app.state.engine  # type: ignore[attr-defined]
     sessions = batch_sessions(engine, api.app.state.sessionmaker)  # type: ignore[attr-defined]
     portal = _portal(session, portal_key(session))
@@ -149,7 +149,7 @@ def test_a_batch_takes_as_many_statements_whatever_its_size(
 
     assert counts[0] == counts[1]
     if engine.dialect.name == "postgresql":
-        assert counts == [3, 3]
+        assert counts == [2, 2]
         assert checkout_counts == [1, 1]
     assert isinstance(retried, service.Submission)
     assert retried.replayed
@@ -180,7 +180,8 @@ def test_a_batch_routes_by_the_newest_rule_in_force(api: TestClient, session: Se
     session.commit()
     try:
         [rerouted] = _submit_many(api, session, [_intake(portal, TEXTS[0])])
-        routes = service._read_context(session, [_intake(portal, TEXTS[0])]).routes
+        intake = _intake(portal, TEXTS[0])
+        routes = service._read_context(session, [intake], [], year=2026).routes
         assert routes == routing_service.current_routes(session)
     finally:
         session.rollback()
@@ -222,6 +223,42 @@ def test_each_intake_of_a_batch_gets_its_own_outcome(api: TestClient, session: S
     assert isinstance(conflict, AppError)
     assert conflict.code == "idempotency_conflict"
     assert session.scalar(select(func.count()).select_from(AssistanceRequest)) == 2
+
+
+def _number(outcome: Any) -> int:
+    return int(outcome.read.reference.rsplit("-", 1)[1])
+
+
+def test_only_new_requests_take_a_reference_number(api: TestClient, session: Session) -> None:
+    """The batch's read reserves the numbers (in the same statement on PostgreSQL) for the
+    requests it will store: a refused, replayed or repeated intake takes none, and a batch
+    with nothing new reserves nothing, so the year's numbers run on without gaps."""
+    nigeria = _portal(session, portal_key(session))
+    ghana = _portal(session, portal_key(session, state="GHA"))
+    auth_service.revoke_api_key(session, ghana.id)
+    [before] = _submit_many(api, session, [_intake(nigeria, TEXTS[0], key="n-0")])
+    first, revoked, mismatch, replay, repeat, last = _submit_many(
+        api,
+        session,
+        [
+            _intake(nigeria, TEXTS[1], key="n-1"),
+            _intake(ghana, TEXTS[1], state="GHA"),
+            _intake(nigeria, TEXTS[2], state="KEN"),
+            _intake(nigeria, TEXTS[0], key="n-0"),  # stored by the batch before
+            _intake(nigeria, TEXTS[1], key="n-1"),  # the first of this batch, sent twice
+            _intake(nigeria, TEXTS[3]),
+        ],
+    )
+    [replayed_only] = _submit_many(api, session, [_intake(nigeria, TEXTS[0], key="n-0")])
+    [after] = _submit_many(api, session, [_intake(nigeria, TEXTS[2])])
+
+    assert isinstance(revoked, AppError)
+    assert isinstance(mismatch, AppError)
+    assert replay.replayed
+    assert repeat.replayed
+    assert replayed_only.replayed
+    numbers = [_number(o) for o in (before, first, last, after)]
+    assert numbers == list(range(numbers[0], numbers[0] + 4))
 
 
 def test_a_lost_race_for_an_idempotency_key_replays_the_winner(

@@ -48,7 +48,7 @@ def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
     return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
 
 
-def _fail_with_the_text_in_a_query(session: Session, *_: object) -> None:
+def _fail_with_the_text_in_a_query(session: Session, *_: object, **__: object) -> None:
     """A programming error in a query whose parameters carry the request text."""
     query = text("SELECT body FROM no_such_table WHERE body = :body")
     session.execute(query, {"body": SECRET_TEXT})
@@ -134,7 +134,7 @@ def test_an_unexpected_error_is_logged_with_its_request_id(
     key = portal_key(session)
     _configure(capsys)
 
-    def broken(*_: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise RuntimeError("routing table unreadable")
 
     monkeypatch.setattr(intake_service, "_read_context", broken)
