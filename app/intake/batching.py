@@ -3,7 +3,7 @@ stored together.
 
 Each submission waits on the event loop for its outcome. A runner takes whatever is waiting
 (up to `max_batch`) and hands it to a worker thread as one batch: the model reads the batch in
-one pass and the database takes it in three statements on PostgreSQL, so a busy process spends
+one pass and the database takes it in two statements on PostgreSQL, so a busy process spends
 its time on requests, not on round trips. An idle process gains nothing and loses nothing: a
 lone request is a batch of one and goes at once. Nothing is answered before its batch has
 committed.
@@ -142,10 +142,10 @@ def storing(
 
 def batch_sessions(engine: Engine, sessions: sessionmaker[Session]) -> BatchSessions:
     """The intake batches' sessions. On PostgreSQL each batch holds one pooled connection in
-    autocommit from start to end: it reads in one statement, reserves its references in a
-    second and writes every row in a third, each atomic on its own, so explicit transactions
-    would only add BEGIN and COMMIT round trips, and giving the connection back to the pool
-    between statements would only add checkouts and isolation-level resets."""
+    autocommit from start to end: it reads and reserves its references in one statement and
+    writes every row in a second, each atomic on its own, so explicit transactions would only
+    add BEGIN and COMMIT round trips, and giving the connection back to the pool between
+    statements would only add checkouts and isolation-level resets."""
     if engine.dialect.name != "postgresql":
         return sessions
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -395,11 +395,13 @@ def _context_statement() -> Select[tuple[Any, ...]]:
         .table_valued("portal")
         .render_derived(name="candidate")
     )
-    live = select(revoked.c.id)
+    revoked_ids = select(revoked.c.id)
     new_requests = (
-        select(func.count()).select_from(candidate).where(candidate.c.portal.not_in(live))
+        select(func.count()).select_from(candidate).where(candidate.c.portal.not_in(revoked_ids))
     ).scalar_subquery() - (
-        select(func.count()).select_from(stored).where(stored.c.portal_client_id.not_in(live))
+        select(func.count())
+        .select_from(stored)
+        .where(stored.c.portal_client_id.not_in(revoked_ids))
     ).scalar_subquery()
     fresh = select(new_requests.label("n")).cte("fresh")
     counters = table_of(ReferenceCounter)
