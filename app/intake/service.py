@@ -12,7 +12,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
+    FromClause,
     Integer,
     Select,
     Uuid,
@@ -22,7 +24,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     true,
     update,
 )
@@ -31,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from app import metrics
 from app.audit import service as audit
@@ -132,14 +134,30 @@ class Intake:
     idempotency_key: str | None = None
 
 
-# On PostgreSQL the bump also makes its transaction commit without waiting for the disk.
-_BUMP_COUNTER = text(
-    "INSERT INTO reference_counters (year, last_value) "
-    "SELECT :year, :count "
-    "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit "
-    "ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + :count "
-    "RETURNING last_value"
-)
+def _bump_counter(
+    count: ColumnElement[int], *, source: FromClause | None = None
+) -> ReturningInsert[Any]:
+    """PostgreSQL: add `count` to the year's reference counter (bound as `year`), creating it
+    at `count`, and return its last value; rows of `source` (each its own count) when given.
+    The bump also makes its transaction commit without waiting for the disk."""
+    counters = table_of(ReferenceCounter)
+    async_commit = select(
+        func.set_config("synchronous_commit", "off", true()).label("setting")
+    ).subquery("async_commit")
+    rows = select(bindparam("year", type_=Integer()), count)
+    rows = (
+        rows.select_from(source).join(async_commit, true()).where(count > 0)
+        if source is not None
+        else rows.select_from(async_commit)
+    )
+    insert = pg_insert(counters).from_select(["year", "last_value"], rows)
+    return insert.on_conflict_do_update(
+        index_elements=[counters.c.year],
+        set_={"last_value": counters.c.last_value + insert.excluded.last_value},
+    ).returning(counters.c.last_value)
+
+
+_BUMP_COUNTER = _bump_counter(bindparam("count", type_=Integer()))
 
 
 def _reserve_references(session: Session, *, year: int, count: int) -> int:
@@ -404,25 +422,7 @@ def _context_statement() -> Select[tuple[Any, ...]]:
         .where(stored.c.portal_client_id.not_in(revoked_ids))
     ).scalar_subquery()
     fresh = select(new_requests.label("n")).cte("fresh")
-    counters = table_of(ReferenceCounter)
-    async_commit = select(
-        func.set_config("synchronous_commit", "off", true()).label("setting")
-    ).subquery("async_commit")
-    bump_counter = pg_insert(counters).from_select(
-        ["year", "last_value"],
-        select(bindparam("year", type_=Integer()), fresh.c.n)
-        .select_from(fresh)
-        .join(async_commit, true())
-        .where(fresh.c.n > 0),
-    )
-    bump = (
-        bump_counter.on_conflict_do_update(
-            index_elements=[counters.c.year],
-            set_={"last_value": counters.c.last_value + bump_counter.excluded.last_value},
-        )
-        .returning(counters.c.last_value)
-        .cte("bump")
-    )
+    bump = _bump_counter(fresh.c.n, source=fresh).cte("bump")
     routes = routing_service.current_routes_column(bindparam("now", type_=DateTime(timezone=True)))
     return select(
         select(func.array_agg(revoked.c.id)).scalar_subquery(),
