@@ -1,6 +1,12 @@
-"""The baseline of the intake benchmark: one authenticated-free JSON POST, one INSERT."""
+"""The baseline of the intake benchmark: one authenticated-free JSON POST, one INSERT.
+
+`TRIAGE_BENCH_BASELINE_CPU_MS` makes each call spend that much more CPU first, holding the
+interpreter as Python work does: `bench_budget.py` uses it to find how much work per request
+the latency target leaves room for.
+"""
 
 import os
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -19,7 +25,14 @@ class Body(BaseModel):
     language: str | None = None
 
 
+def _spend(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
 def create_app() -> FastAPI:
+    extra_cpu = float(os.environ.get("TRIAGE_BENCH_BASELINE_CPU_MS", "0")) / 1000
     engine = make_engine(os.environ["TRIAGE_DATABASE_URL"])
     with engine.begin() as conn:
         conn.execute(
@@ -36,6 +49,8 @@ def create_app() -> FastAPI:
 
     @app.post("/baseline", status_code=201)
     def insert(payload: Body) -> dict[str, str]:
+        if extra_cpu:
+            _spend(extra_cpu)
         ident = uuid.uuid4()
         with engine.begin() as conn:
             conn.execute(
