@@ -138,10 +138,10 @@ def main() -> None:
             f"{traffic.percentile(99):8.1f} {cpu:13.2f} ms {cpu - base_cpu:7.2f}  "
             f"{'met' if meets_latency(traffic, rate) else 'NOT met'}"
         )
-    kept = [(cpu, name) for name, t, cpu in rows[:-1] if meets_latency(t, rate)]
+    kept = [cpu for _, t, cpu in rows[:-1] if meets_latency(t, rate)]
     intake_cpu = rows[-1][2]
     if kept:
-        budget = max(kept)[0] - base_cpu
+        budget = max(kept) - base_cpu
         print(
             f"room for work per request at this rate: the most any run that met the target "
             f"added to the baseline's machine CPU is {budget:.2f} ms; intake adds "
